@@ -1,0 +1,208 @@
+//! What the state machine decides; adapters carry it out.
+
+use super::{Case, CaseId, Voicemail, Requester};
+use crate::policy::{Channel, Labels, Plan, Priority, Severity};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The alert clocks of a case; each names one PagerDuty alert, `dedup_key` `<case id>/<clock>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKey {
+    Dispatch,
+    FirstResponse,
+    OutOfHours,
+    Chat,
+    Voicemail,
+}
+
+impl AlertKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKey::Dispatch => "dispatch",
+            AlertKey::FirstResponse => "first_response",
+            AlertKey::OutOfHours => "out_of_hours",
+            AlertKey::Chat => "chat",
+            AlertKey::Voicemail => "voicemail",
+        }
+    }
+
+    /// The PagerDuty `dedup_key` of this alert for one case.
+    pub fn dedup_key(self, case: &CaseId) -> String {
+        format!("{case}/{}", self.as_str())
+    }
+}
+
+impl fmt::Display for AlertKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The one-time timers a case can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    Dispatch,
+    FirstResponseWarning,
+    FirstResponse,
+    ChatFallback,
+}
+
+impl TimerKind {
+    pub const ALL: [TimerKind; 4] = [
+        TimerKind::Dispatch,
+        TimerKind::FirstResponseWarning,
+        TimerKind::FirstResponse,
+        TimerKind::ChatFallback,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimerKind::Dispatch => "dispatch",
+            TimerKind::FirstResponseWarning => "first_response_warning",
+            TimerKind::FirstResponse => "first_response",
+            TimerKind::ChatFallback => "chat_fallback",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl fmt::Display for TimerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlackKind {
+    NewChat,
+    Voicemail,
+    MissedCall,
+    DispatchBreached,
+    FirstResponseWarning,
+    /// The chat fallback came due, but the customer left no e-mail address.
+    ChatFallbackImpossible,
+}
+
+impl SlackKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlackKind::NewChat => "new_chat",
+            SlackKind::Voicemail => "voicemail",
+            SlackKind::MissedCall => "missed_call",
+            SlackKind::DispatchBreached => "dispatch_breached",
+            SlackKind::FirstResponseWarning => "first_response_warning",
+            SlackKind::ChatFallbackImpossible => "chat_fallback_impossible",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailKind {
+    /// "We continue by e-mail": POLICY.md rule 4.
+    ChatFallback,
+}
+
+impl EmailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailKind::ChatFallback => "chat_fallback",
+        }
+    }
+}
+
+/// Everything a notifier needs to say about a case, captured when the effect was decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertContext {
+    pub case_id: CaseId,
+    pub channel: Channel,
+    pub plan: Plan,
+    pub priority: Priority,
+    pub received: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch_due: Option<Timestamp>,
+    pub first_response_due: Timestamp,
+    pub out_of_hours: bool,
+    #[serde(default)]
+    pub labels: Labels,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester: Option<Requester>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail: Option<Voicemail>,
+}
+
+impl AlertContext {
+    pub fn of(case: &Case) -> Self {
+        Self {
+            case_id: case.id.clone(),
+            channel: case.channel,
+            plan: case.plan,
+            priority: case.priority,
+            received: case.received,
+            dispatch_due: case.dispatch.map(|clock| clock.due),
+            first_response_due: case.first_response.due,
+            out_of_hours: case.out_of_hours,
+            labels: case.labels.clone(),
+            subject: case.subject.clone(),
+            requester: case.requester.clone(),
+            link: case.link.clone(),
+            voicemail: case.voicemail.clone(),
+        }
+    }
+}
+
+/// A side effect the state machine decided. Each has an idempotency key, so that carrying it
+/// out twice does no harm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Create or move the case's timer of this kind.
+    ScheduleTimer { timer: TimerKind, at: Timestamp },
+    CancelTimer { timer: TimerKind },
+    /// Page the on-call engineer.
+    Page {
+        alert: AlertKey,
+        severity: Severity,
+        context: AlertContext,
+    },
+    ResolvePage { alert: AlertKey },
+    NotifySlack {
+        message: SlackKind,
+        context: AlertContext,
+    },
+    SendEmail {
+        email: EmailKind,
+        to: String,
+        context: AlertContext,
+    },
+}
+
+impl Effect {
+    /// A key that names this effect for one case: repeating an effect with the same key is
+    /// a duplicate. Timer effects name the instant, so that moving a timer is a new effect.
+    pub fn idempotency_key(&self, case: &CaseId) -> String {
+        match self {
+            Effect::ScheduleTimer { timer, at } => format!("{case}/timer/{timer}/{at}"),
+            Effect::CancelTimer { timer } => format!("{case}/timer/{timer}/cancel"),
+            Effect::Page { alert, .. } => format!("{}/trigger", alert.dedup_key(case)),
+            Effect::ResolvePage { alert } => format!("{}/resolve", alert.dedup_key(case)),
+            Effect::NotifySlack { message, .. } => format!("{case}/slack/{}", message.as_str()),
+            Effect::SendEmail { email, .. } => format!("{case}/email/{}", email.as_str()),
+        }
+    }
+
+    pub fn is_timer(&self) -> bool {
+        matches!(self, Effect::ScheduleTimer { .. } | Effect::CancelTimer { .. })
+    }
+}

@@ -1,0 +1,94 @@
+//! What the providers tell us, already normalized into domain terms.
+
+use super::{CaseId, Status, TimerKind};
+use crate::policy::{Channel, Labels, Plan, Priority};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Voicemail {
+    pub caller: String,
+    pub called: String,
+    pub duration_seconds: u32,
+    /// `None` when the caller left no message (a missed call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_url: Option<String>,
+}
+
+/// What the provider's payload says about the request as a whole. Every provider event carries
+/// one, so that the first event we hear of a case can create it, whatever its type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFacts {
+    pub channel: Channel,
+    pub plan: Plan,
+    pub priority: Priority,
+    /// When the request reached the support channel (not when the webhook arrived).
+    pub received: Timestamp,
+    #[serde(default)]
+    pub labels: Labels,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester: Option<Requester>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail: Option<Voicemail>,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// When an agent first answered publicly, if the snapshot already knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_at: Option<Timestamp>,
+}
+
+/// The change one event reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    /// The request was created.
+    Opened,
+    /// Nothing we track changed; the snapshot may still create an unknown case.
+    Observed,
+    /// An agent was assigned (`None`: unassigned).
+    Assigned { assignee: Option<String> },
+    /// A public reply by an agent: the first response.
+    AgentReplied,
+    /// The customer wrote again.
+    CustomerReplied,
+    PriorityChanged { priority: Priority },
+    /// Tags changed: the plan and the labels they imply.
+    Reclassified { plan: Plan, labels: Labels },
+    Solved,
+    Reopened,
+}
+
+/// One normalized provider event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    pub case_id: CaseId,
+    /// The provider's id of this delivery, for deduplication.
+    pub event_id: String,
+    /// When it happened at the provider (not when the webhook arrived).
+    pub occurred_at: Timestamp,
+    pub change: Change,
+    pub snapshot: CaseFacts,
+}
+
+/// What the state machine is asked to react to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input<'a> {
+    Event(&'a CaseEvent),
+    /// A timer fired. It is a hint: the machine decides again from the case and `now`.
+    TimerFired(TimerKind),
+    /// A periodic check that catches deadlines whose timers were lost.
+    Sweep,
+}

@@ -1,0 +1,386 @@
+//! The state machine: `(case, input, now) -> (case, effects)`, with no I/O and no clock.
+
+use super::{
+    AlertContext, AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockState, EmailKind,
+    Effect, FieldTimes, Input, SlackKind, Status, TimerKind,
+};
+use crate::calendar::CalendarError;
+use crate::deadlines::Request;
+use crate::policy::{Channel, Policy, Severity};
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecideError {
+    #[error("the case is not known, and only a provider event can create one")]
+    UnknownCase,
+    #[error("event for case {event} applied to case {case}")]
+    CaseMismatch { case: CaseId, event: CaseId },
+    #[error("deadline computation failed: {0}")]
+    Calendar(#[from] CalendarError),
+}
+
+/// The outcome of one decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub case: Case,
+    pub effects: Vec<Effect>,
+    /// Whether the case differs from the one passed in (a new case always does).
+    pub changed: bool,
+}
+
+/// Decide what an input means for a case at `now`.
+///
+/// Guarantees: a repeated input changes nothing and repeats no effect; an event older than the
+/// last applied change of a field does not move that field back; a met clock stays met.
+pub fn decide(
+    policy: &Policy,
+    current: Option<Case>,
+    input: Input<'_>,
+    now: Timestamp,
+) -> Result<Decision, DecideError> {
+    let (mut case, mut effects, created) = match (current, input) {
+        (Some(case), Input::Event(event)) if case.id != event.case_id => {
+            return Err(DecideError::CaseMismatch {
+                case: case.id,
+                event: event.case_id.clone(),
+            });
+        }
+        (Some(case), _) => (case, Vec::new(), false),
+        (None, Input::Event(event)) => {
+            let (case, effects) = open_case(policy, event)?;
+            (case, effects, true)
+        }
+        (None, Input::TimerFired(_) | Input::Sweep) => return Err(DecideError::UnknownCase),
+    };
+    let before = (!created).then(|| case.clone());
+
+    match input {
+        Input::Event(event) => {
+            if !created {
+                apply(policy, &mut case, event, &mut effects)?;
+            }
+            case.last_event_at = case.last_event_at.max(event.occurred_at);
+        }
+        Input::TimerFired(timer) => {
+            // The schedule that fired is gone; evaluation re-creates it if it came early.
+            case.timers.remove(&timer);
+        }
+        Input::Sweep => {}
+    }
+    evaluate(policy, &mut case, now, &mut effects);
+
+    let changed = before.is_none_or(|before| before != case);
+    Ok(Decision {
+        case,
+        effects,
+        changed,
+    })
+}
+
+fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), DecideError> {
+    let facts = &event.snapshot;
+    let request = Request {
+        received: facts.received,
+        plan: facts.plan,
+        priority: facts.priority,
+        channel: facts.channel,
+    };
+    let deadlines = policy.deadlines(&request)?;
+    let applied_at = event.occurred_at;
+    let mut case = Case {
+        id: event.case_id.clone(),
+        channel: facts.channel,
+        plan: facts.plan,
+        priority: facts.priority,
+        received: facts.received,
+        labels: facts.labels.clone(),
+        subject: facts.subject.clone(),
+        requester: facts.requester.clone(),
+        link: facts.link.clone(),
+        voicemail: facts.voicemail.clone(),
+        status: Status::Open,
+        assignee: None,
+        out_of_hours: deadlines.out_of_hours,
+        dispatch: deadlines.dispatch_due.map(ClockState::new),
+        first_response: ClockState::new(deadlines.first_response_due),
+        first_response_warning_at: deadlines.first_response_warning_at,
+        warned_at: None,
+        chat_fallback: deadlines.chat_fallback_at.map(ClockState::new),
+        open_alerts: Default::default(),
+        timers: BTreeMap::new(),
+        applied: FieldTimes::all(applied_at),
+        last_event_at: applied_at,
+    };
+    let mut effects = Vec::new();
+    let missed_call = facts.channel == Channel::Phone
+        && facts
+            .voicemail
+            .as_ref()
+            .is_none_or(|voicemail| voicemail.recording_url.is_none());
+
+    if missed_call {
+        // Nothing to answer: report it and track no clocks.
+        notify(&case, SlackKind::MissedCall, &mut effects);
+        close(&mut case, applied_at, &mut effects);
+        return Ok((case, effects));
+    }
+
+    match facts.channel {
+        Channel::Phone => {
+            // The phone is for emergencies: page at any hour, critical.
+            page(&mut case, AlertKey::Voicemail, Severity::Critical, &mut effects);
+            notify(&case, SlackKind::Voicemail, &mut effects);
+        }
+        Channel::Chat => {
+            notify(&case, SlackKind::NewChat, &mut effects);
+            if !case.out_of_hours {
+                // In hours the on-call gets a low-urgency heads-up; out of hours rule 3 applies.
+                page(&mut case, AlertKey::Chat, Severity::Info, &mut effects);
+            }
+        }
+        Channel::Ticket => {}
+    }
+    if case.out_of_hours && facts.channel != Channel::Phone {
+        let severity = policy.severity(case.priority);
+        page(&mut case, AlertKey::OutOfHours, severity, &mut effects);
+    }
+
+    apply_snapshot_progress(&mut case, facts, applied_at, &mut effects);
+    Ok((case, effects))
+}
+
+/// A case created from a later event's snapshot may already be assigned, answered or solved.
+fn apply_snapshot_progress(
+    case: &mut Case,
+    facts: &CaseFacts,
+    at: Timestamp,
+    effects: &mut Vec<Effect>,
+) {
+    if let Some(assignee) = &facts.assignee {
+        case.assignee = Some(assignee.clone());
+        meet_dispatch(case, at, effects);
+    }
+    if let Some(answered) = facts.first_response_at {
+        meet_first_response(case, answered, effects);
+    }
+    if facts.status == Status::Solved {
+        close(case, at, effects);
+    }
+}
+
+fn apply(
+    policy: &Policy,
+    case: &mut Case,
+    event: &CaseEvent,
+    effects: &mut Vec<Effect>,
+) -> Result<(), DecideError> {
+    let at = event.occurred_at;
+    match &event.change {
+        Change::Opened | Change::Observed | Change::CustomerReplied => {}
+        Change::Assigned { assignee } => {
+            if at >= case.applied.assignment {
+                case.applied.assignment = at;
+                case.assignee.clone_from(assignee);
+                if assignee.is_some() {
+                    meet_dispatch(case, at, effects);
+                }
+            }
+        }
+        Change::AgentReplied => {
+            meet_first_response(case, at, effects);
+        }
+        Change::PriorityChanged { priority } => {
+            if at >= case.applied.priority && *priority != case.priority {
+                case.applied.priority = at;
+                case.priority = *priority;
+                recompute_deadlines(policy, case)?;
+            }
+        }
+        Change::Reclassified { plan, labels } => {
+            if at >= case.applied.labels {
+                case.applied.labels = at;
+                case.labels = labels.clone();
+            }
+            if at >= case.applied.plan && *plan != case.plan {
+                case.applied.plan = at;
+                case.plan = *plan;
+                recompute_deadlines(policy, case)?;
+            }
+        }
+        Change::Solved => {
+            if at >= case.applied.status && case.status == Status::Open {
+                case.applied.status = at;
+                close(case, at, effects);
+            }
+        }
+        Change::Reopened => {
+            if at > case.applied.status && case.status == Status::Solved {
+                case.applied.status = at;
+                case.status = Status::Open;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A priority or plan change moves every unmet deadline, computed from the original receipt.
+fn recompute_deadlines(policy: &Policy, case: &mut Case) -> Result<(), DecideError> {
+    let deadlines = policy.deadlines(&case.request())?;
+    if let (Some(clock), Some(due)) = (case.dispatch.as_mut(), deadlines.dispatch_due) {
+        if clock.is_pending() {
+            clock.due = due;
+        }
+    }
+    if case.first_response.is_pending() {
+        case.first_response.due = deadlines.first_response_due;
+        case.first_response_warning_at = deadlines.first_response_warning_at;
+    }
+    Ok(())
+}
+
+fn meet_dispatch(case: &mut Case, at: Timestamp, effects: &mut Vec<Effect>) {
+    if case.dispatch.as_mut().is_some_and(|clock| clock.meet(at)) {
+        resolve(case, AlertKey::Dispatch, effects);
+    }
+}
+
+fn meet_first_response(case: &mut Case, at: Timestamp, effects: &mut Vec<Effect>) {
+    if !case.first_response.meet(at) {
+        return;
+    }
+    if let Some(fallback) = case.chat_fallback.as_mut() {
+        fallback.meet(at);
+    }
+    // The customer has an answer: every page that asked someone to give one is done.
+    for alert in [
+        AlertKey::FirstResponse,
+        AlertKey::OutOfHours,
+        AlertKey::Chat,
+        AlertKey::Voicemail,
+    ] {
+        resolve(case, alert, effects);
+    }
+}
+
+/// Solve: cancel every pending clock and resolve every open alert.
+fn close(case: &mut Case, at: Timestamp, effects: &mut Vec<Effect>) {
+    case.status = Status::Solved;
+    for clock in [
+        case.dispatch.as_mut(),
+        Some(&mut case.first_response),
+        case.chat_fallback.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if clock.is_unmet() {
+            clock.cancelled_at = Some(at);
+        }
+    }
+    let open: Vec<AlertKey> = case.open_alerts.iter().copied().collect();
+    for alert in open {
+        resolve(case, alert, effects);
+    }
+}
+
+/// Breach what is due, warn what is near, and bring the timers in line with the clocks.
+fn evaluate(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
+    if case.status == Status::Open {
+        breach_due_clocks(policy, case, now, effects);
+        warn_if_due(case, now, effects);
+    }
+    sync_timers(case, now, effects);
+}
+
+fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
+    let severity = policy.severity(case.priority);
+    if let Some(clock) = case.dispatch.as_mut().filter(|c| c.is_pending() && c.due <= now) {
+        clock.breached_at = Some(now);
+        page(case, AlertKey::Dispatch, severity, effects);
+        notify(case, SlackKind::DispatchBreached, effects);
+    }
+    let first_response = &mut case.first_response;
+    if first_response.is_pending() && first_response.due <= now {
+        first_response.breached_at = Some(now);
+        page(case, AlertKey::FirstResponse, severity, effects);
+    }
+    if let Some(clock) = case.chat_fallback.as_mut().filter(|c| c.is_pending() && c.due <= now) {
+        clock.breached_at = Some(now);
+        let email = case.requester.as_ref().and_then(|r| r.email.clone());
+        match email {
+            Some(to) => effects.push(Effect::SendEmail {
+                email: EmailKind::ChatFallback,
+                to,
+                context: AlertContext::of(case),
+            }),
+            None => notify(case, SlackKind::ChatFallbackImpossible, effects),
+        }
+    }
+}
+
+fn warn_if_due(case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
+    if case.warned_at.is_some() || case.first_response_warning_at > now {
+        return;
+    }
+    // Only a clock still running deserves a warning; a breach has paged already.
+    if case.first_response.is_pending() {
+        case.warned_at = Some(now);
+        notify(case, SlackKind::FirstResponseWarning, effects);
+    }
+}
+
+fn sync_timers(case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
+    let mut wanted = BTreeMap::new();
+    if case.status == Status::Open {
+        for timer in [TimerKind::Dispatch, TimerKind::FirstResponse, TimerKind::ChatFallback] {
+            if let Some(clock) = case.clock(timer).filter(|c| c.is_pending() && c.due > now) {
+                wanted.insert(timer, clock.due);
+            }
+        }
+        if case.warned_at.is_none()
+            && case.first_response.is_pending()
+            && case.first_response_warning_at > now
+        {
+            wanted.insert(TimerKind::FirstResponseWarning, case.first_response_warning_at);
+        }
+    }
+    let stale: Vec<TimerKind> = case
+        .timers
+        .keys()
+        .filter(|timer| !wanted.contains_key(timer))
+        .copied()
+        .collect();
+    for timer in stale {
+        case.timers.remove(&timer);
+        effects.push(Effect::CancelTimer { timer });
+    }
+    for (timer, at) in wanted {
+        if case.timers.insert(timer, at) != Some(at) {
+            effects.push(Effect::ScheduleTimer { timer, at });
+        }
+    }
+}
+
+fn page(case: &mut Case, alert: AlertKey, severity: Severity, effects: &mut Vec<Effect>) {
+    if case.open_alerts.insert(alert) {
+        effects.push(Effect::Page {
+            alert,
+            severity,
+            context: AlertContext::of(case),
+        });
+    }
+}
+
+fn resolve(case: &mut Case, alert: AlertKey, effects: &mut Vec<Effect>) {
+    if case.open_alerts.remove(&alert) {
+        effects.push(Effect::ResolvePage { alert });
+    }
+}
+
+fn notify(case: &Case, message: SlackKind, effects: &mut Vec<Effect>) {
+    effects.push(Effect::NotifySlack {
+        message,
+        context: AlertContext::of(case),
+    });
+}
