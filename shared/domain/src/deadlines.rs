@@ -72,7 +72,10 @@ impl Policy {
         })
     }
 
-    pub fn explain_deadlines(&self, request: &Request) -> Result<ExplainedDeadlines, CalendarError> {
+    pub fn explain_deadlines(
+        &self,
+        request: &Request,
+    ) -> Result<ExplainedDeadlines, CalendarError> {
         let response = self.first_response_target(request);
         let dispatch = match request.channel {
             Channel::Ticket => Some(self.explain(request.received, self.dispatch)?),
@@ -81,13 +84,15 @@ impl Policy {
         Ok(ExplainedDeadlines {
             dispatch,
             first_response: self.explain(request.received, response)?,
-            first_response_warning: self.explain(request.received, self.warning_target(response))?,
+            first_response_warning: self
+                .explain(request.received, self.warning_target(response))?,
             out_of_hours: self.is_out_of_hours(request.received),
         })
     }
 
     fn first_response_target(&self, request: &Request) -> Target {
-        self.response_target(request.priority).for_plan(request.plan)
+        self.response_target(request.priority)
+            .for_plan(request.plan)
     }
 
     fn warning_target(&self, response: Target) -> Target {
@@ -102,7 +107,9 @@ impl Policy {
     }
 
     fn explain(&self, from: Timestamp, target: Target) -> Result<Explained, CalendarError> {
-        let (due, spans) = self.calendar(target.clock).add_explained(from, target.duration)?;
+        let (due, spans) = self
+            .calendar(target.clock)
+            .add_explained(from, target.duration)?;
         Ok(Explained {
             due,
             clock: target.clock,

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 /// A value that is not one of the names a domain enum accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} {value:?} (expected one of: {expected})")]
+#[error("unknown {kind} {value:?} (expected one of: {})", expected.join(", "))]
 pub struct UnknownName {
     pub kind: &'static str,
     pub value: String,
-    pub expected: &'static str,
+    pub expected: &'static [&'static str],
 }
 
 macro_rules! named_enum {
@@ -49,7 +49,7 @@ macro_rules! named_enum {
                     .ok_or_else(|| UnknownName {
                         kind: $kind,
                         value: text.to_owned(),
-                        expected: concat!($($text, " "),+),
+                        expected: &[$($text),+],
                     })
             }
         }
@@ -148,7 +148,11 @@ impl PlanRules {
                 .iter()
                 .any(|rule| rule.eq_ignore_ascii_case(tag.trim()))
         });
-        if enterprise { Plan::Enterprise } else { Plan::Standard }
+        if enterprise {
+            Plan::Enterprise
+        } else {
+            Plan::Standard
+        }
     }
 
     pub fn plan_for_attribute(&self, name: &str, value: &str) -> Option<Plan> {
@@ -156,7 +160,10 @@ impl PlanRules {
             .iter()
             .any(|rule| {
                 rule.name.eq_ignore_ascii_case(name)
-                    && rule.values.iter().any(|v| v.eq_ignore_ascii_case(value.trim()))
+                    && rule
+                        .values
+                        .iter()
+                        .any(|v| v.eq_ignore_ascii_case(value.trim()))
             })
             .then_some(Plan::Enterprise)
     }

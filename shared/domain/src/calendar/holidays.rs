@@ -123,7 +123,12 @@ impl GermanState {
             50 => Some(Holiday::WhitMonday),
             60 if matches!(
                 self,
-                BadenWuerttemberg | Bayern | Hessen | NordrheinWestfalen | RheinlandPfalz | Saarland
+                BadenWuerttemberg
+                    | Bayern
+                    | Hessen
+                    | NordrheinWestfalen
+                    | RheinlandPfalz
+                    | Saarland
             ) =>
             {
                 Some(Holiday::CorpusChristi)
@@ -154,7 +159,9 @@ impl fmt::Display for GermanState {
 
 /// The code is not one of the 16 `DE-xx` state codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown German state code {0:?} (expected one of DE-BW, DE-BY, DE-BE, DE-BB, DE-HB, DE-HH, DE-HE, DE-MV, DE-NI, DE-NW, DE-RP, DE-SL, DE-SN, DE-ST, DE-SH, DE-TH)")]
+#[error(
+    "unknown German state code {0:?} (expected one of DE-BW, DE-BY, DE-BE, DE-BB, DE-HB, DE-HH, DE-HE, DE-MV, DE-NI, DE-NW, DE-RP, DE-SL, DE-SN, DE-ST, DE-SH, DE-TH)"
+)]
 pub struct UnknownStateCode(pub String);
 
 impl FromStr for GermanState {

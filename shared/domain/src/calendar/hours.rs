@@ -150,16 +150,28 @@ mod tests {
     #[test]
     fn parses_and_prints_intervals() {
         let hours: OpenHours = "08:00-20:00".parse().unwrap();
-        assert_eq!((hours.start_seconds(), hours.end_seconds()), (8 * 3600, 20 * 3600));
+        assert_eq!(
+            (hours.start_seconds(), hours.end_seconds()),
+            (8 * 3600, 20 * 3600)
+        );
         assert_eq!(hours.to_string(), "08:00-20:00");
-        assert_eq!("00:00-24:00".parse::<OpenHours>().unwrap().end_seconds(), 86_400);
+        assert_eq!(
+            "00:00-24:00".parse::<OpenHours>().unwrap().end_seconds(),
+            86_400
+        );
     }
 
     #[test]
     fn rejects_bad_intervals_with_a_reason() {
         for (text, expected) in [
-            ("20:00-08:00", HoursError::ClosesBeforeOpening("20:00-08:00".into())),
-            ("08:00-08:00", HoursError::ClosesBeforeOpening("08:00-08:00".into())),
+            (
+                "20:00-08:00",
+                HoursError::ClosesBeforeOpening("20:00-08:00".into()),
+            ),
+            (
+                "08:00-08:00",
+                HoursError::ClosesBeforeOpening("08:00-08:00".into()),
+            ),
             ("8-20", HoursError::Malformed("8-20".into())),
             ("08:00", HoursError::Malformed("08:00".into())),
             ("08:00-25:00", HoursError::OutOfRange("08:00-25:00".into())),
@@ -174,7 +186,10 @@ mod tests {
         let a: OpenHours = "08:00-12:00".parse().unwrap();
         let b: OpenHours = "11:00-14:00".parse().unwrap();
         let c: OpenHours = "12:00-14:00".parse().unwrap();
-        assert!(matches!(DailyHours::new(vec![b, a]), Err(HoursError::Overlapping { .. })));
+        assert!(matches!(
+            DailyHours::new(vec![b, a]),
+            Err(HoursError::Overlapping { .. })
+        ));
         assert_eq!(DailyHours::new(vec![c, a]).unwrap().intervals(), &[a, c]);
     }
 }

@@ -173,7 +173,10 @@ impl Calendar {
         let calendar = match self {
             Calendar::Always => {
                 let due = at.checked_add(remaining).map_err(|_| out_of_range())?;
-                consumed(OpenSpan { start: at, end: due });
+                consumed(OpenSpan {
+                    start: at,
+                    end: due,
+                });
                 return Ok(due);
             }
             Calendar::Business(calendar) => calendar,
@@ -193,7 +196,10 @@ impl Calendar {
                     }
                     return Ok(due);
                 }
-                consumed(OpenSpan { start, end: span.end });
+                consumed(OpenSpan {
+                    start,
+                    end: span.end,
+                });
                 remaining -= available;
             }
             day = day.tomorrow().map_err(|_| out_of_range())?;

@@ -1,6 +1,6 @@
 //! What the state machine decides; adapters carry it out.
 
-use super::{Case, CaseId, Voicemail, Requester};
+use super::{Case, CaseId, Requester, Voicemail};
 use crate::policy::{Channel, Labels, Plan, Priority, Severity};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -168,15 +168,22 @@ impl AlertContext {
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     /// Create or move the case's timer of this kind.
-    ScheduleTimer { timer: TimerKind, at: Timestamp },
-    CancelTimer { timer: TimerKind },
+    ScheduleTimer {
+        timer: TimerKind,
+        at: Timestamp,
+    },
+    CancelTimer {
+        timer: TimerKind,
+    },
     /// Page the on-call engineer.
     Page {
         alert: AlertKey,
         severity: Severity,
         context: AlertContext,
     },
-    ResolvePage { alert: AlertKey },
+    ResolvePage {
+        alert: AlertKey,
+    },
     NotifySlack {
         message: SlackKind,
         context: AlertContext,
@@ -203,6 +210,9 @@ impl Effect {
     }
 
     pub fn is_timer(&self) -> bool {
-        matches!(self, Effect::ScheduleTimer { .. } | Effect::CancelTimer { .. })
+        matches!(
+            self,
+            Effect::ScheduleTimer { .. } | Effect::CancelTimer { .. }
+        )
     }
 }

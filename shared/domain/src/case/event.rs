@@ -59,14 +59,21 @@ pub enum Change {
     /// Nothing we track changed; the snapshot may still create an unknown case.
     Observed,
     /// An agent was assigned (`None`: unassigned).
-    Assigned { assignee: Option<String> },
+    Assigned {
+        assignee: Option<String>,
+    },
     /// A public reply by an agent: the first response.
     AgentReplied,
     /// The customer wrote again.
     CustomerReplied,
-    PriorityChanged { priority: Priority },
+    PriorityChanged {
+        priority: Priority,
+    },
     /// Tags changed: the plan and the labels they imply.
-    Reclassified { plan: Plan, labels: Labels },
+    Reclassified {
+        plan: Plan,
+        labels: Labels,
+    },
     Solved,
     Reopened,
 }

@@ -1,8 +1,8 @@
 //! The state machine: `(case, input, now) -> (case, effects)`, with no I/O and no clock.
 
 use super::{
-    AlertContext, AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockState, EmailKind,
-    Effect, FieldTimes, Input, SlackKind, Status, TimerKind,
+    AlertContext, AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockState, Effect,
+    EmailKind, FieldTimes, Input, SlackKind, Status, TimerKind,
 };
 use crate::calendar::CalendarError;
 use crate::deadlines::Request;
@@ -129,7 +129,12 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
     match facts.channel {
         Channel::Phone => {
             // The phone is for emergencies: page at any hour, critical.
-            page(&mut case, AlertKey::Voicemail, Severity::Critical, &mut effects);
+            page(
+                &mut case,
+                AlertKey::Voicemail,
+                Severity::Critical,
+                &mut effects,
+            );
             notify(&case, SlackKind::Voicemail, &mut effects);
         }
         Channel::Chat => {
@@ -227,10 +232,10 @@ fn apply(
 /// A priority or plan change moves every unmet deadline, computed from the original receipt.
 fn recompute_deadlines(policy: &Policy, case: &mut Case) -> Result<(), DecideError> {
     let deadlines = policy.deadlines(&case.request())?;
-    if let (Some(clock), Some(due)) = (case.dispatch.as_mut(), deadlines.dispatch_due) {
-        if clock.is_pending() {
-            clock.due = due;
-        }
+    if let (Some(clock), Some(due)) = (case.dispatch.as_mut(), deadlines.dispatch_due)
+        && clock.is_pending()
+    {
+        clock.due = due;
     }
     if case.first_response.is_pending() {
         case.first_response.due = deadlines.first_response_due;
@@ -274,7 +279,8 @@ fn close(case: &mut Case, at: Timestamp, effects: &mut Vec<Effect>) {
     .into_iter()
     .flatten()
     {
-        if clock.is_unmet() {
+        // A breach stays on record; only clocks still running are cancelled.
+        if clock.is_pending() {
             clock.cancelled_at = Some(at);
         }
     }
@@ -295,7 +301,11 @@ fn evaluate(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<
 
 fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
     let severity = policy.severity(case.priority);
-    if let Some(clock) = case.dispatch.as_mut().filter(|c| c.is_pending() && c.due <= now) {
+    if let Some(clock) = case
+        .dispatch
+        .as_mut()
+        .filter(|c| c.is_pending() && c.due <= now)
+    {
         clock.breached_at = Some(now);
         page(case, AlertKey::Dispatch, severity, effects);
         notify(case, SlackKind::DispatchBreached, effects);
@@ -305,7 +315,11 @@ fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: 
         first_response.breached_at = Some(now);
         page(case, AlertKey::FirstResponse, severity, effects);
     }
-    if let Some(clock) = case.chat_fallback.as_mut().filter(|c| c.is_pending() && c.due <= now) {
+    if let Some(clock) = case
+        .chat_fallback
+        .as_mut()
+        .filter(|c| c.is_pending() && c.due <= now)
+    {
         clock.breached_at = Some(now);
         let email = case.requester.as_ref().and_then(|r| r.email.clone());
         match email {
@@ -333,7 +347,11 @@ fn warn_if_due(case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
 fn sync_timers(case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
     let mut wanted = BTreeMap::new();
     if case.status == Status::Open {
-        for timer in [TimerKind::Dispatch, TimerKind::FirstResponse, TimerKind::ChatFallback] {
+        for timer in [
+            TimerKind::Dispatch,
+            TimerKind::FirstResponse,
+            TimerKind::ChatFallback,
+        ] {
             if let Some(clock) = case.clock(timer).filter(|c| c.is_pending() && c.due > now) {
                 wanted.insert(timer, clock.due);
             }
@@ -342,7 +360,10 @@ fn sync_timers(case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
             && case.first_response.is_pending()
             && case.first_response_warning_at > now
         {
-            wanted.insert(TimerKind::FirstResponseWarning, case.first_response_warning_at);
+            wanted.insert(
+                TimerKind::FirstResponseWarning,
+                case.first_response_warning_at,
+            );
         }
     }
     let stale: Vec<TimerKind> = case
