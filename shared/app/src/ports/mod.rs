@@ -1,0 +1,16 @@
+//! The ports: what the engine needs from the world, as traits. Adapters live elsewhere
+//! (`local` for the embedded store and timer wheel, `notify` for PagerDuty and Slack, `aws` for
+//! DynamoDB, EventBridge Scheduler and SES).
+
+pub mod clock;
+pub mod notify;
+pub mod store;
+pub mod timers;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use notify::{Delivered, Mailer, NotifyError, Pager, SlackNotifier};
+pub use store::{
+    CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, NewOutboxItem, OutboxItem, StoreError,
+    StoredCase, TimelineEntry, TimelineKind,
+};
+pub use timers::{TimerError, Timers};

@@ -1,0 +1,179 @@
+//! The case store: cases with optimistic concurrency, their timelines, event deduplication and
+//! the transactional outbox. One contract, two adapters (embedded SQLite, DynamoDB), one
+//! contract test suite (`app::store_contract`).
+
+use domain::Timestamp;
+use domain::case::{Case, CaseId, Change, Effect, TimerKind};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::time::Duration;
+
+/// A case as stored, with the version its next write must name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCase {
+    pub case: Case,
+    pub version: u64,
+}
+
+/// One line of a case's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// When the system recorded it.
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub kind: TimelineKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimelineKind {
+    /// A provider event was applied.
+    Event {
+        event_id: String,
+        occurred_at: Timestamp,
+        change: Change,
+    },
+    TimerFired { timer: TimerKind },
+    Swept,
+    /// The state machine decided an effect.
+    Decided { key: String, effect: String },
+    /// An outbox effect reached its final state.
+    Delivered { key: String, outcome: String },
+}
+
+/// An effect to deliver, keyed by its idempotency key (unique per store).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutboxItem {
+    pub key: String,
+    pub effect: Effect,
+}
+
+/// Everything one decision writes, atomically: all or nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseWrite {
+    pub case: Case,
+    /// `None`: the case must not exist yet. `Some(v)`: the stored version must be `v`.
+    pub expected_version: Option<u64>,
+    /// Recorded as applied; the write fails with [`StoreError::DuplicateEvent`] if it already was.
+    pub event_id: Option<String>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Items whose key exists already are skipped (the effect was decided before).
+    pub outbox: Vec<NewOutboxItem>,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    /// No destination configured: recorded, logged, not sent.
+    NotSent,
+    /// Permanently failed or out of attempts: visible, never retried automatically.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub key: String,
+    pub case_id: CaseId,
+    pub effect: Effect,
+    pub created_at: Timestamp,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    /// What the receiver answered, or why it was not sent.
+    pub detail: Option<String>,
+}
+
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered { detail: String },
+    NotSent { reason: String },
+    /// Temporary failure: count the attempt and offer the item again at `at`.
+    RetryAt { at: Timestamp, error: String },
+    Failed { error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The case changed since it was read (or exists already): reload and decide again.
+    #[error("case {0} was changed concurrently")]
+    Conflict(CaseId),
+    #[error("event {0} was already applied")]
+    DuplicateEvent(String),
+    /// The store cannot be reached or is throttling: retry later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data cannot be read back: retrying will not help.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Conflict(_) | StoreError::Unavailable(_))
+    }
+}
+
+pub trait CaseStore: Send + Sync + 'static {
+    fn load(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Option<StoredCase>, StoreError>> + Send;
+
+    fn event_seen(&self, event_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Write a decision atomically; returns the new version (1 for a new case).
+    fn commit(&self, write: CaseWrite) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// A case's timeline in the order it was written.
+    fn timeline(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send;
+
+    /// Cases, most recently received first, at most `limit`.
+    fn list_cases(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send;
+
+    /// Cases that need attention (`Case::next_due() <= now`), earliest first, at most `limit`.
+    fn due_cases(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<CaseId>, StoreError>> + Send;
+
+    /// The earliest `Case::next_due()` over all cases.
+    fn next_due(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+
+    /// Lease pending outbox items whose `next_attempt_at <= now` and whose lease has expired,
+    /// oldest first, at most `limit`, optionally of one case only. An item is not offered while
+    /// an older item of the same case is still pending, so a resolve never overtakes its trigger.
+    /// Two concurrent claims never return the same item.
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+        case: Option<&CaseId>,
+    ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
+
+    /// Record how a claimed item's delivery ended (and a `Delivered` timeline entry when final).
+    fn finish_delivery(
+        &self,
+        key: &str,
+        outcome: DeliveryOutcome,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every outbox item of a case, oldest first.
+    fn outbox_of(
+        &self,
+        case: &CaseId,
+    ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
+}

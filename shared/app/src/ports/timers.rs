@@ -1,0 +1,33 @@
+//! One-time timers per (case, timer kind). Timers are hints: the case store is the truth, and
+//! a sweep over due cases catches any timer that was lost.
+
+use domain::Timestamp;
+use domain::case::{CaseId, TimerKind};
+use std::future::Future;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimerError {
+    /// Worth retrying (throttling, a network error, a 5xx).
+    #[error("timer service unavailable: {0}")]
+    Unavailable(String),
+    /// Retrying will not help (bad request, missing permission).
+    #[error("timer request refused: {0}")]
+    Refused(String),
+}
+
+pub trait Timers: Send + Sync + 'static {
+    /// Create the timer, or move it if it exists.
+    fn schedule(
+        &self,
+        case: &CaseId,
+        timer: TimerKind,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), TimerError>> + Send;
+
+    /// Delete the timer; a timer that does not exist (fired, or never created) is no error.
+    fn cancel(
+        &self,
+        case: &CaseId,
+        timer: TimerKind,
+    ) -> impl Future<Output = Result<(), TimerError>> + Send;
+}
