@@ -4,4 +4,11 @@
 //! decided effects (a transactional outbox), then carries the effects out. Adapters implement
 //! the ports in `ports`; `store_contract` is the test suite every store must pass.
 
+pub mod deliver;
+pub mod engine;
 pub mod ports;
+
+pub use deliver::{Deliver, Notifiers};
+pub use engine::{
+    DeliveryReport, Engine, EngineError, EngineSettings, FireOutcome, IngestOutcome, SweepReport,
+};
