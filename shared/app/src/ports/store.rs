@@ -177,3 +177,73 @@ pub trait CaseStore: Send + Sync + 'static {
         case: &CaseId,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
 }
+
+/// A shared store is a store: the engine, a sweeper and the read API can hold one together.
+impl<S: CaseStore> CaseStore for std::sync::Arc<S> {
+    fn load(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Option<StoredCase>, StoreError>> + Send {
+        S::load(self, id)
+    }
+
+    fn event_seen(&self, event_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        S::event_seen(self, event_id)
+    }
+
+    fn commit(&self, write: CaseWrite) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        S::commit(self, write)
+    }
+
+    fn timeline(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send {
+        S::timeline(self, id)
+    }
+
+    fn list_cases(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
+        S::list_cases(self, limit)
+    }
+
+    fn due_cases(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<CaseId>, StoreError>> + Send {
+        S::due_cases(self, now, limit)
+    }
+
+    fn next_due(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send {
+        S::next_due(self)
+    }
+
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+        case: Option<&CaseId>,
+    ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send {
+        S::claim_outbox(self, now, lease, limit, case)
+    }
+
+    fn finish_delivery(
+        &self,
+        key: &str,
+        outcome: DeliveryOutcome,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        S::finish_delivery(self, key, outcome, now)
+    }
+
+    fn outbox_of(
+        &self,
+        case: &CaseId,
+    ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send {
+        S::outbox_of(self, case)
+    }
+}

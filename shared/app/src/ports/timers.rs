@@ -31,3 +31,22 @@ pub trait Timers: Send + Sync + 'static {
         timer: TimerKind,
     ) -> impl Future<Output = Result<(), TimerError>> + Send;
 }
+
+impl<T: Timers> Timers for std::sync::Arc<T> {
+    fn schedule(
+        &self,
+        case: &CaseId,
+        timer: TimerKind,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), TimerError>> + Send {
+        T::schedule(self, case, timer, at)
+    }
+
+    fn cancel(
+        &self,
+        case: &CaseId,
+        timer: TimerKind,
+    ) -> impl Future<Output = Result<(), TimerError>> + Send {
+        T::cancel(self, case, timer)
+    }
+}
