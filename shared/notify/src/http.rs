@@ -1,0 +1,179 @@
+//! The shared HTTP client and what both webhook adapters do with an answer.
+
+use crate::secret::Secret;
+use app::ports::NotifyError;
+use jiff::Timestamp;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use std::time::Duration;
+
+/// The per-request timeout when none is configured: connect, send and read the answer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How much of a receiver's error text ends up in an error reason.
+const MAX_REASON_CHARS: usize = 300;
+
+/// A configuration that cannot work: found at start-up, not at the first alert.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The value is not repeated: it may be a secret (the Slack webhook URL).
+    #[error("{name} is not an absolute http(s) URL: {reason}")]
+    InvalidUrl { name: &'static str, reason: String },
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
+}
+
+/// Builds the one `reqwest::Client` that every notifier shares (it pools connections; clone it,
+/// do not build another). Redirects are not followed, so a request that carries a secret (the
+/// routing key in the body, the webhook URL) goes nowhere but where it was configured to go.
+/// Timeouts are set per request by each notifier.
+pub fn http_client() -> Result<reqwest::Client, ConfigError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("support-sla/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|error| ConfigError::HttpClient(error_chain(&error.without_url())))
+}
+
+/// Parses a configured URL; the error names the variable, never the value.
+pub(crate) fn parse_url(name: &'static str, value: &str) -> Result<reqwest::Url, ConfigError> {
+    let invalid = |reason: String| ConfigError::InvalidUrl { name, reason };
+    let url = reqwest::Url::parse(value.trim()).map_err(|error| invalid(error.to_string()))?;
+    match url.scheme() {
+        "https" | "http" if url.has_host() => Ok(url),
+        "https" | "http" => Err(invalid("no host".into())),
+        _ => Err(invalid("the scheme must be https or http".into())),
+    }
+}
+
+/// An error and its sources, `outer: inner: innermost`.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+/// A failure to get an answer at all. Network errors and timeouts are worth retrying; a request
+/// that could not even be built is not. The URL is dropped and the secret redacted, so neither
+/// reaches the reason.
+pub(crate) fn transport_error(
+    receiver: &str,
+    error: reqwest::Error,
+    timeout: Duration,
+    secrets: &[&Secret],
+) -> NotifyError {
+    let error = error.without_url();
+    let detail = if error.is_timeout() {
+        format!("no answer within {} ms", timeout.as_millis())
+    } else {
+        error_chain(&error)
+    };
+    let reason = redact(&format!("{receiver} unreachable: {detail}"), secrets);
+    if error.is_builder() {
+        NotifyError::Permanent { reason }
+    } else {
+        NotifyError::Retryable {
+            reason,
+            retry_after: None,
+        }
+    }
+}
+
+pub(crate) fn redact(text: &str, secrets: &[&Secret]) -> String {
+    secrets
+        .iter()
+        .fold(text.to_owned(), |text, secret| secret.redact_in(&text))
+}
+
+/// What a receiver answered, read in full (the per-request timeout bounds the wait).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: reqwest::StatusCode,
+    pub retry_after: Option<Duration>,
+    pub body: String,
+}
+
+impl Answer {
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let retry_after = retry_after(response.headers(), Timestamp::now());
+        // An unreadable body leaves the status to speak for itself.
+        let body = response.text().await.unwrap_or_default();
+        Self {
+            status,
+            retry_after,
+            body,
+        }
+    }
+
+    /// 408, 429 and 5xx: the receiver is busy or broken now, not the request.
+    pub fn is_temporary(&self) -> bool {
+        let code = self.status.as_u16();
+        code == 408 || code == 429 || self.status.is_server_error()
+    }
+
+    /// A short one-line excerpt of the body for an error reason, secrets redacted.
+    pub fn excerpt(text: &str, secrets: &[&Secret]) -> String {
+        crate::text::clean(&redact(text, secrets), MAX_REASON_CHARS)
+    }
+}
+
+/// `Retry-After` as delay-seconds or as an HTTP date (RFC 9110), relative to `now`.
+pub(crate) fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(value)
+        .ok()?;
+    // A date in the past means "now".
+    Some(Duration::try_from(at.duration_since(now)).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now: Timestamp = "2026-03-02T10:00:00Z".parse().unwrap();
+        assert_eq!(
+            retry_after(&headers("30"), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after(&headers("Mon, 02 Mar 2026 10:01:30 GMT"), now),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            retry_after(&headers("Mon, 02 Mar 2026 09:00:00 GMT"), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&headers("soon"), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn a_bad_url_is_named_but_not_repeated() {
+        let error = parse_url("SLACK_WEBHOOK_URL", "hooks.slack.com/services/SECRET").unwrap_err();
+        assert!(error.to_string().contains("SLACK_WEBHOOK_URL"));
+        assert!(!error.to_string().contains("SECRET"));
+        assert!(parse_url("X", "ftp://example.com/").is_err());
+        assert!(parse_url("X", "https://events.pagerduty.com/v2/enqueue").is_ok());
+    }
+}

@@ -1,0 +1,34 @@
+//! Notification adapters of support-sla: who hears about a case.
+//!
+//! - [`PagerDutyClient`] implements [`app::ports::Pager`] over the PagerDuty Events API v2.
+//! - [`SlackWebhook`] implements [`app::ports::SlackNotifier`] over a Slack incoming webhook.
+//! - [`LogMailer`] implements [`app::ports::Mailer`] for the local runtime (renders, logs, sends
+//!   nothing); [`chat_fallback_email`] renders the customer e-mail for any mailer.
+//!
+//! Each call retries temporary failures itself ([`RetryPolicy`]) and then reports
+//! [`NotifyError::Retryable`](app::ports::NotifyError) or `Permanent`; the engine keeps a
+//! retryable effect in its outbox. An adapter without its secret (`PAGERDUTY_ROUTING_KEY`,
+//! `SLACK_WEBHOOK_URL`) logs "not sent: no destination configured" and reports
+//! [`Delivered::NotConfigured`](app::ports::Delivered).
+//!
+//! Secrets are held in [`Secret`]: they never appear in `Debug` output, log lines or error
+//! reasons, which are redacted even when a receiver echoes them back.
+
+mod email;
+mod http;
+mod pagerduty;
+mod retry;
+mod secret;
+mod slack;
+mod text;
+
+pub use email::{
+    EmailContent, LogMailer, PLACEHOLDER_MAILBOX, SUPPORT_MAILBOX_VAR, chat_fallback_email,
+};
+pub use http::{ConfigError, DEFAULT_TIMEOUT, http_client};
+pub use pagerduty::{
+    DEFAULT_EVENTS_URL, EVENTS_URL_VAR, PagerDutyClient, PagerDutyConfig, ROUTING_KEY_VAR,
+};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+pub use slack::{SlackConfig, SlackWebhook, WEBHOOK_URL_VAR, slack_message};
