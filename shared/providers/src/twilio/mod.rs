@@ -1,0 +1,379 @@
+//! Twilio voicemail: the recording status callback, providers.md section 3.
+//!
+//! Signature: `X-Twilio-Signature = base64(HMAC-SHA1(auth token, public URL + every POST
+//! parameter sorted by name then value, as name + value URL-decoded))`. Behind API Gateway the
+//! URL Twilio called is not the one we see, so it is rebuilt from `PUBLIC_BASE_URL` plus the
+//! request's path and query, and accepted with or without the scheme's default port, as
+//! Twilio's own libraries do.
+
+mod wire;
+
+use crate::config::{self, ConfigError};
+use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
+use crate::secret::Secret;
+use crate::{Classifier, Webhook, signature};
+use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Status, Voicemail};
+use domain::policy::{Channel, Labels, Priority};
+use http::Method;
+use jiff::Timestamp;
+use jiff::fmt::rfc2822::DateTimeParser;
+use wire::RecordingCallback;
+
+pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
+
+const PROVIDER: &str = "twilio";
+const UNKNOWN_NUMBER: &str = "unknown";
+static RFC2822: DateTimeParser = DateTimeParser::new();
+
+/// The public base URL Twilio was given, e.g. `https://api.example.com/prod`: scheme, host,
+/// optional port and the path prefix (API-Gateway stage or custom-domain base path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicBaseUrl {
+    https: bool,
+    host: String,
+    port: Option<u16>,
+    prefix: String,
+}
+
+impl PublicBaseUrl {
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid {
+            name: "PUBLIC_BASE_URL",
+            reason: format!("{text:?} {reason}"),
+        };
+        let text = text.trim();
+        let (https, rest) = if let Some(rest) = text.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = text.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(invalid("must start with https:// or http://"));
+        };
+        if rest.contains(['?', '#']) {
+            return Err(invalid("must not have a query or fragment"));
+        }
+        let (authority, prefix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        // The port is what follows the last ':' outside an IPv6 literal's brackets.
+        let (host, port) = match authority.rfind(':') {
+            Some(at) if !authority[at..].contains(']') => {
+                let port = authority[at + 1..]
+                    .parse::<u16>()
+                    .map_err(|_| invalid("has an invalid port"))?;
+                (&authority[..at], Some(port))
+            }
+            _ => (authority, None),
+        };
+        if host.is_empty() || host.contains(['@', ' ']) {
+            return Err(invalid("has no usable host"));
+        }
+        Ok(Self {
+            https,
+            host: host.to_ascii_lowercase(),
+            port,
+            prefix: prefix.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    fn default_port(&self) -> u16 {
+        if self.https { 443 } else { 80 }
+    }
+
+    fn with_port(&self, port: Option<u16>, path_and_query: &str) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        let slash = if path_and_query.starts_with('/') || path_and_query.is_empty() {
+            ""
+        } else {
+            "/"
+        };
+        match port {
+            Some(port) => format!(
+                "{scheme}://{}:{port}{}{slash}{path_and_query}",
+                self.host, self.prefix
+            ),
+            None => format!(
+                "{scheme}://{}{}{slash}{path_and_query}",
+                self.host, self.prefix
+            ),
+        }
+    }
+
+    /// The URL as configured, and the same with the default port added or removed: Twilio
+    /// may sign either form. A non-default port is only ever signed as given.
+    pub fn candidate_urls(&self, path_and_query: &str) -> Vec<String> {
+        let default = self.default_port();
+        match self.port {
+            None => vec![
+                self.with_port(None, path_and_query),
+                self.with_port(Some(default), path_and_query),
+            ],
+            Some(port) if port == default => vec![
+                self.with_port(Some(port), path_and_query),
+                self.with_port(None, path_and_query),
+            ],
+            Some(port) => vec![self.with_port(Some(port), path_and_query)],
+        }
+    }
+}
+
+/// How to verify Twilio callbacks.
+#[derive(Debug, Clone)]
+pub struct TwilioConfig {
+    /// The account's primary auth token.
+    pub auth_token: Secret,
+    pub public_base_url: PublicBaseUrl,
+    pub body_limit: usize,
+}
+
+impl TwilioConfig {
+    pub fn new(auth_token: impl Into<Secret>, public_base_url: PublicBaseUrl) -> Self {
+        Self {
+            auth_token: auth_token.into(),
+            public_base_url,
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// From `TWILIO_AUTH_TOKEN` and `PUBLIC_BASE_URL` (both required).
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let token = config::required_secret(&lookup, "TWILIO_AUTH_TOKEN")?;
+        let base = config::optional(&lookup, "PUBLIC_BASE_URL")
+            .ok_or(ConfigError::Missing("PUBLIC_BASE_URL"))?;
+        Ok(Self::new(token, PublicBaseUrl::parse(&base)?))
+    }
+
+    pub fn with_body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = limit;
+        self
+    }
+}
+
+/// The Twilio recording-status-callback endpoint.
+#[derive(Debug, Clone)]
+pub struct TwilioHandler {
+    config: TwilioConfig,
+    classifier: Classifier,
+}
+
+impl TwilioHandler {
+    pub fn new(config: TwilioConfig, classifier: Classifier) -> Self {
+        Self { config, classifier }
+    }
+
+    /// Verify, parse and normalize one request. POST only (the callback's default method).
+    pub fn handle(&self, request: &RawRequest<'_>, now: Timestamp) -> Result<Intake, Rejection> {
+        request.require_method(&[Method::POST], "POST")?;
+        request.require_size(self.config.body_limit)?;
+        // Twilio signs the decoded parameters, so decoding comes first; its result is only
+        // looked at once the signature is known to be good.
+        let decoded = wire::decode_strict(request.body);
+        let signed = match &decoded {
+            Ok(pairs) => wire::signed_params(pairs),
+            Err(_) => wire::signed_params(&wire::decode_lenient(request.body)),
+        };
+        self.verify(request, &signed)?;
+        let pairs = decoded.map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
+        let callback = RecordingCallback::try_from(pairs)
+            .map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
+        self.normalize(callback, now)
+    }
+
+    fn verify(&self, request: &RawRequest<'_>, params: &str) -> Result<(), Rejection> {
+        let given = request
+            .header(SIGNATURE_HEADER)
+            .ok_or(Rejection::MissingSignature {
+                header: "X-Twilio-Signature",
+            })?;
+        let tag = signature::decode_base64(given).ok_or(Rejection::BadSignature)?;
+        let key = self.config.auth_token.key();
+        let verified = self
+            .config
+            .public_base_url
+            .candidate_urls(request.path_and_query)
+            .iter()
+            .any(|url| signature::sha1_verifies(key, &[url.as_bytes(), params.as_bytes()], &tag));
+        if verified {
+            Ok(())
+        } else {
+            Err(Rejection::BadSignature)
+        }
+    }
+
+    fn normalize(&self, callback: RecordingCallback, now: Timestamp) -> Result<Intake, Rejection> {
+        let sid = callback
+            .recording_sid
+            .ok_or_else(|| missing("RecordingSid"))?;
+        let status = callback
+            .recording_status
+            .ok_or_else(|| missing("RecordingStatus"))?;
+        let recording_url = match status.as_str() {
+            "completed" => {
+                let url = callback
+                    .recording_url
+                    .ok_or_else(|| missing("RecordingUrl"))?;
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(Rejection::malformed(
+                        PROVIDER,
+                        "RecordingUrl is not an http(s) URL",
+                    ));
+                }
+                Some(url)
+            }
+            "absent" => None,
+            other => {
+                let reason = format!("twilio recording status {} is not tracked", excerpt(other));
+                tracing::info!(provider = PROVIDER, %reason, "webhook ignored");
+                return Ok(Intake::Ignored { reason });
+            }
+        };
+        let case_id = CaseId::for_provider(PROVIDER, &sid)
+            .map_err(|error| Rejection::malformed(PROVIDER, error))?;
+        let duration_seconds = match (callback.recording_duration.as_deref(), &recording_url) {
+            (Some(text), _) => parse_duration(text)?,
+            (None, None) => 0,
+            (None, Some(_)) => return Err(missing("RecordingDuration")),
+        };
+        let received = match callback.recording_start_time.as_deref() {
+            Some(text) => RFC2822.parse_timestamp(text).map_err(|error| {
+                Rejection::malformed(
+                    PROVIDER,
+                    format_args!(
+                        "RecordingStartTime {:?} is not an RFC 2822 date: {error}",
+                        excerpt(text)
+                    ),
+                )
+            })?,
+            None => now,
+        };
+        let caller = callback
+            .from
+            .or(callback.caller)
+            .unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
+        let called = callback
+            .to
+            .or(callback.called)
+            .unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
+        let subject = match recording_url {
+            Some(_) => format!("Voicemail from {caller}"),
+            None => format!("Missed call from {caller}"),
+        };
+        let snapshot = CaseFacts {
+            channel: Channel::Phone,
+            plan: self.classifier.plans.plan_for_called_number(&called),
+            // The phone line is for emergencies.
+            priority: Priority::Urgent,
+            received,
+            labels: Labels::default(),
+            subject: Some(subject),
+            requester: None,
+            link: None,
+            voicemail: Some(Voicemail {
+                caller,
+                called,
+                duration_seconds,
+                recording_url,
+            }),
+            status: Status::Open,
+            assignee: None,
+            first_response_at: None,
+        };
+        Ok(Intake::Accepted(vec![CaseEvent {
+            case_id,
+            event_id: format!("{sid}:{status}"),
+            occurred_at: received,
+            change: Change::Opened,
+            snapshot,
+        }]))
+    }
+}
+
+impl Webhook for TwilioHandler {
+    fn provider(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn handle(&self, request: &RawRequest<'_>, now: Timestamp) -> Result<Intake, Rejection> {
+        TwilioHandler::handle(self, request, now)
+    }
+}
+
+/// The value of `X-Twilio-Signature` for a form `body` posted to `url`, for simulators and
+/// tests that play Twilio.
+pub fn sign(auth_token: &Secret, url: &str, body: &[u8]) -> String {
+    let params = match wire::decode_strict(body) {
+        Ok(pairs) => wire::signed_params(&pairs),
+        Err(_) => wire::signed_params(&wire::decode_lenient(body)),
+    };
+    signature::sha1_base64(auth_token.key(), &[url.as_bytes(), params.as_bytes()])
+}
+
+/// Whole seconds; Twilio reports `-1` or `0` for recordings that hold nothing.
+fn parse_duration(text: &str) -> Result<u32, Rejection> {
+    match text.parse::<i64>() {
+        Ok(seconds) if seconds < 0 => Ok(0),
+        Ok(seconds) => Ok(u32::try_from(seconds).unwrap_or(u32::MAX)),
+        Err(_) => Err(Rejection::malformed(
+            PROVIDER,
+            format_args!(
+                "RecordingDuration {:?} is not a number of seconds",
+                excerpt(text)
+            ),
+        )),
+    }
+}
+
+fn missing(field: &str) -> Rejection {
+    Rejection::malformed(PROVIDER, format_args!("missing parameter {field}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_base_url_without_port_is_also_tried_with_the_default_port() {
+        let base = PublicBaseUrl::parse("https://API.example.com/prod/").unwrap();
+        assert_eq!(
+            base.candidate_urls("/twilio?x=1"),
+            [
+                "https://api.example.com/prod/twilio?x=1",
+                "https://api.example.com:443/prod/twilio?x=1"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_explicit_default_port_is_also_tried_without() {
+        let base = PublicBaseUrl::parse("http://example.com:80").unwrap();
+        assert_eq!(
+            base.candidate_urls("/t"),
+            ["http://example.com:80/t", "http://example.com/t"]
+        );
+    }
+
+    #[test]
+    fn a_non_default_port_is_only_tried_as_given() {
+        let base = PublicBaseUrl::parse("http://example.com:1234").unwrap();
+        assert_eq!(base.candidate_urls("/t"), ["http://example.com:1234/t"]);
+    }
+
+    #[test]
+    fn unusable_base_urls_are_configuration_errors() {
+        for text in [
+            "example.com",
+            "ftp://x",
+            "https://",
+            "https://x:99999",
+            "https://x/?q",
+        ] {
+            assert!(PublicBaseUrl::parse(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn durations_clamp_negative_values_and_refuse_text() {
+        assert_eq!(parse_duration("42"), Ok(42));
+        assert_eq!(parse_duration("-1"), Ok(0));
+        assert!(parse_duration("forty").is_err());
+    }
+}

@@ -1,0 +1,245 @@
+//! Twilio recording status callbacks, from the form bodies of providers.md 3.1 (TW-5) and 3.3
+//! to the normalized voicemail `CaseEvent`, and malformed variants (400).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{at, expect_malformed, fixture, fixture_text, single_event, twilio, twilio_request};
+use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Status, Voicemail};
+use domain::policy::{Channel, Labels, Plan, Priority};
+use providers::{Intake, Rejection};
+
+fn now() -> jiff::Timestamp {
+    at("2026-11-28T09:10:00Z")
+}
+
+fn send(body: impl Into<Vec<u8>>) -> Result<Intake, Rejection> {
+    twilio().handle(&twilio_request(body).raw(), now())
+}
+
+fn recording(sid: &str) -> CaseId {
+    CaseId::for_provider("twilio", sid).unwrap()
+}
+
+#[test]
+fn a_completed_recording_is_an_urgent_voicemail_case() {
+    let event = single_event(send(fixture("twilio/recording_completed.form")));
+    let sid = "REXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
+    assert_eq!(
+        event,
+        CaseEvent {
+            case_id: recording(sid),
+            event_id: format!("{sid}:completed"),
+            occurred_at: at("2022-08-22T12:00:00Z"),
+            change: Change::Opened,
+            snapshot: CaseFacts {
+                channel: Channel::Phone,
+                plan: Plan::Standard,
+                priority: Priority::Urgent,
+                received: at("2022-08-22T12:00:00Z"),
+                labels: Labels::default(),
+                subject: Some("Voicemail from unknown".into()),
+                requester: None,
+                link: None,
+                // The recording status callback of TW-5 carries no From/To.
+                voicemail: Some(Voicemail {
+                    caller: "unknown".into(),
+                    called: "unknown".into(),
+                    duration_seconds: 42,
+                    recording_url: Some(format!(
+                        "https://api.twilio.com/2010-04-01/Accounts/ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX/Recordings/{sid}"
+                    )),
+                }),
+                status: Status::Open,
+                assignee: None,
+                first_response_at: None,
+            },
+        }
+    );
+}
+
+#[test]
+fn a_call_to_the_enterprise_hotline_is_on_the_enterprise_plan() {
+    let event = single_event(send(fixture(
+        "twilio/recording_completed_with_numbers.form",
+    )));
+    assert_eq!(event.snapshot.plan, Plan::Enterprise);
+    assert_eq!(event.occurred_at, at("2026-11-28T09:00:00Z"));
+    let voicemail = event.snapshot.voicemail.unwrap();
+    assert_eq!(voicemail.caller, "+4915791234567", "%2B decodes to +");
+    assert_eq!(voicemail.called, "+49301234560");
+    assert_eq!(voicemail.duration_seconds, 17);
+    assert_eq!(
+        event.snapshot.subject.as_deref(),
+        Some("Voicemail from +4915791234567")
+    );
+}
+
+#[test]
+fn an_absent_recording_is_a_missed_call_without_a_recording_url() {
+    let event = single_event(send(fixture("twilio/recording_absent.form")));
+    let sid = "RE0123456789abcdef0123456789abcdee";
+    assert_eq!(event.case_id, recording(sid));
+    assert_eq!(event.event_id, format!("{sid}:absent"));
+    assert_eq!(event.change, Change::Opened);
+    assert_eq!(event.occurred_at, at("2026-11-28T09:05:00Z"));
+    assert_eq!(event.snapshot.plan, Plan::Standard);
+    assert_eq!(
+        event.snapshot.voicemail,
+        Some(Voicemail {
+            // Only the legacy Caller/Called names are present here.
+            caller: "+4915791234567".into(),
+            called: "+4930999999".into(),
+            duration_seconds: 0,
+            recording_url: None,
+        })
+    );
+    assert_eq!(
+        event.snapshot.subject.as_deref(),
+        Some("Missed call from +4915791234567")
+    );
+}
+
+#[test]
+fn recordings_in_progress_or_failed_are_accepted_and_ignored() {
+    assert!(matches!(
+        send(fixture("twilio/recording_in_progress.form")),
+        Ok(Intake::Ignored { .. })
+    ));
+    let failed = fixture_text("twilio/recording_in_progress.form")
+        .replace("RecordingStatus=in-progress", "RecordingStatus=failed");
+    assert!(matches!(send(failed), Ok(Intake::Ignored { .. })));
+}
+
+#[test]
+fn without_a_start_time_the_voicemail_was_received_now() {
+    let body = fixture_text("twilio/recording_completed.form").replace(
+        "&RecordingStartTime=Mon%2C+22+Aug+2022+12%3A00%3A00+%2B0000",
+        "",
+    );
+    let event = single_event(send(body));
+    assert_eq!(event.snapshot.received, now());
+    assert_eq!(event.occurred_at, now());
+}
+
+#[test]
+fn from_and_to_win_over_caller_and_called() {
+    let body =
+        "RecordingSid=RE1&RecordingStatus=absent&Caller=%2B111&Called=%2B222&From=%2B333&To=%2B444";
+    let voicemail = single_event(send(body)).snapshot.voicemail.unwrap();
+    assert_eq!(
+        (voicemail.caller.as_str(), voicemail.called.as_str()),
+        ("+333", "+444")
+    );
+}
+
+#[test]
+fn negative_durations_mean_nothing_was_recorded() {
+    let body = "RecordingSid=RE1&RecordingStatus=absent&RecordingDuration=-1";
+    let voicemail = single_event(send(body)).snapshot.voicemail.unwrap();
+    assert_eq!(voicemail.duration_seconds, 0);
+}
+
+#[test]
+fn malformed_bodies_are_refused_with_a_reason() {
+    let completed = fixture_text("twilio/recording_completed.form");
+    let without = |name: &str| {
+        completed
+            .split('&')
+            .filter(|pair| !pair.starts_with(&format!("{name}=")))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let table: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "bad percent-encoding",
+            completed.replace("%3A", "%zz").into_bytes(),
+            "percent-encoding",
+        ),
+        (
+            "truncated percent-encoding",
+            format!("{completed}&X=%4").into_bytes(),
+            "percent-encoding",
+        ),
+        (
+            "encoded bytes that are not UTF-8",
+            format!("{completed}&X=%C3%28").into_bytes(),
+            "UTF-8",
+        ),
+        (
+            "raw bytes that are not UTF-8",
+            [completed.as_bytes(), b"&X=\xff"].concat(),
+            "UTF-8",
+        ),
+        (
+            "missing RecordingSid",
+            without("RecordingSid").into_bytes(),
+            "RecordingSid",
+        ),
+        (
+            "missing RecordingStatus",
+            without("RecordingStatus").into_bytes(),
+            "RecordingStatus",
+        ),
+        (
+            "completed without RecordingUrl",
+            without("RecordingUrl").into_bytes(),
+            "RecordingUrl",
+        ),
+        (
+            "completed without duration",
+            without("RecordingDuration").into_bytes(),
+            "RecordingDuration",
+        ),
+        (
+            "duration is text",
+            completed
+                .replace("RecordingDuration=42", "RecordingDuration=lots")
+                .into_bytes(),
+            "RecordingDuration",
+        ),
+        (
+            "start time is ISO, not RFC 2822",
+            completed
+                .replace(
+                    "Mon%2C+22+Aug+2022+12%3A00%3A00+%2B0000",
+                    "2022-08-22T12%3A00%3A00Z",
+                )
+                .into_bytes(),
+            "RFC 2822",
+        ),
+        (
+            "recording url is not http",
+            completed
+                .replace("https%3A%2F%2F", "ftp%3A%2F%2F")
+                .into_bytes(),
+            "RecordingUrl",
+        ),
+        (
+            "sid unusable as a case id",
+            completed
+                .replace("RecordingSid=RE", "RecordingSid=R+E")
+                .into_bytes(),
+            "case id",
+        ),
+        (
+            "duplicated RecordingSid",
+            format!("{completed}&RecordingSid=RE2").into_bytes(),
+            "more than once",
+        ),
+        (
+            "a JSON body",
+            br#"{"RecordingSid":"RE1"}"#.to_vec(),
+            "RecordingSid",
+        ),
+        ("empty body", Vec::new(), "RecordingSid"),
+    ];
+    for (name, body, hint) in table {
+        let reason = expect_malformed(send(body)).to_lowercase();
+        assert!(
+            reason.contains(&hint.to_lowercase()),
+            "{name}: {reason:?} should mention {hint:?}"
+        );
+    }
+}
