@@ -144,8 +144,8 @@ impl GermanState {
     fn has_reformation_day(self, year: i16) -> bool {
         match self {
             Brandenburg | MecklenburgVorpommern | Sachsen | SachsenAnhalt | Thueringen => true,
-            Bremen | Hamburg | Niedersachsen | SchleswigHolstein => year >= 2018,
-            // 2017 was the 500th anniversary: a holiday in every state, once.
+            // Introduced in 2018; 2017 was the 500th anniversary, a holiday in every state once.
+            Bremen | Hamburg | Niedersachsen | SchleswigHolstein => year >= 2017,
             _ => year == 2017,
         }
     }

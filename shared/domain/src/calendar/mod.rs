@@ -11,14 +11,17 @@ mod hours;
 pub use holidays::{GermanState, Holiday, UnknownStateCode, easter_sunday};
 pub use hours::{DailyHours, HoursError, OpenHours, WeeklyHours};
 
-use jiff::civil::Date;
+use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-/// How many days of calendar time a search for open time may cover before it gives up.
+/// How many consecutive days without open time a search for open time may cover before it
+/// gives up (a target longer than this, on a calendar that opens, is still found).
 pub const SEARCH_LIMIT_DAYS: u32 = 366;
+
+const SECONDS_PER_DAY: u32 = 24 * 60 * 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
@@ -88,10 +91,12 @@ impl BusinessCalendar {
         if let Some(hours) = self.closed.extra_open.get(&date) {
             return hours.intervals();
         }
-        if self.is_closed_day(date) {
+        let weekly = self.weekly.on(date.weekday()).intervals();
+        // A day the week keeps closed needs no holiday look-up (most of the time a weekend).
+        if weekly.is_empty() || self.is_closed_day(date) {
             return &[];
         }
-        self.weekly.on(date.weekday()).intervals()
+        weekly
     }
 
     fn is_closed_day(&self, date: Date) -> bool {
@@ -106,21 +111,56 @@ impl BusinessCalendar {
         self.time_zone.to_datetime(at).date()
     }
 
-    /// The UTC instants of one day's opening hours, in order.
+    /// The UTC instants of one day's opening hours, in order and disjoint.
     fn spans_on(&self, date: Date) -> impl Iterator<Item = OpenSpan> + '_ {
+        self.spans_in(date, DayFrame::Resolved)
+    }
+
+    /// Like [`BusinessCalendar::spans_on`], with the day's frame already worked out.
+    fn spans_in(&self, date: Date, frame: DayFrame) -> impl Iterator<Item = OpenSpan> + '_ {
+        let instant = move |seconds: u32| match frame {
+            DayFrame::Fixed { midnight } => midnight
+                .checked_add(SignedDuration::from_secs(i64::from(seconds)))
+                .ok(),
+            DayFrame::Resolved => self.instant_at(date, seconds),
+        };
+        let mut previous_end: Option<Timestamp> = None;
         self.hours_on(date).iter().filter_map(move |hours| {
-            let start = self.instant_at(date, hours.start_seconds())?;
-            let end = self.instant_at(date, hours.end_seconds())?;
+            let mut start = instant(hours.start_seconds())?;
+            let end = instant(hours.end_seconds())?;
+            // A local time in a DST gap resolves one gap later, so an interval that ends in the
+            // gap can end after the next interval starts (00:00-02:45 and 03:00-05:00 on the
+            // spring change day): clip, so that no open time is counted twice.
+            if let Some(previous_end) = previous_end {
+                start = start.max(previous_end);
+            }
             // A DST gap can swallow an interval; such an interval has no open time.
-            (start < end).then_some(OpenSpan { start, end })
+            (start < end).then(|| {
+                previous_end = Some(end);
+                OpenSpan { start, end }
+            })
         })
     }
 
     fn instant_at(&self, date: Date, seconds_after_midnight: u32) -> Option<Timestamp> {
-        let local = date
-            .to_datetime(jiff::civil::Time::midnight())
-            .checked_add(SignedDuration::from_secs(i64::from(seconds_after_midnight)))
-            .ok()?;
+        let local = match seconds_after_midnight {
+            // Built directly: cheaper than adding a duration to midnight, on a hot path.
+            0..SECONDS_PER_DAY => {
+                let part = |value: u32| i8::try_from(value).ok();
+                let time = Time::new(
+                    part(seconds_after_midnight / 3600)?,
+                    part(seconds_after_midnight / 60 % 60)?,
+                    part(seconds_after_midnight % 60)?,
+                    0,
+                )
+                .ok()?;
+                date.to_datetime(time)
+            }
+            _ => date
+                .to_datetime(Time::midnight())
+                .checked_add(SignedDuration::from_secs(i64::from(seconds_after_midnight)))
+                .ok()?,
+        };
         // Gaps and folds resolve the way RFC 5545 and Temporal do ("compatible").
         self.time_zone
             .to_ambiguous_timestamp(local)
@@ -181,13 +221,21 @@ impl Calendar {
             }
             Calendar::Business(calendar) => calendar,
         };
-        let mut day = calendar.local_date(at);
-        for _ in 0..=SEARCH_LIMIT_DAYS {
-            for span in calendar.spans_on(day) {
-                if span.end <= at {
+        let mut days = DayWalk::new(calendar, calendar.local_date(at));
+        // The limit bounds a stretch of days without open time, not the whole search: a target
+        // longer than a year of calendar time is still found on a calendar that opens.
+        let mut days_without_open_time = 0;
+        // Open time before `cursor` is used up (or lies before `at`).
+        let mut cursor = at;
+        while days_without_open_time <= SEARCH_LIMIT_DAYS {
+            days_without_open_time += 1;
+            let (day, frame) = days.current();
+            for span in calendar.spans_in(day, frame) {
+                if span.end <= cursor {
                     continue;
                 }
-                let start = span.start.max(at);
+                days_without_open_time = 0;
+                let start = span.start.max(cursor);
                 let available = span.end.duration_since(start);
                 if available >= remaining {
                     let due = start.checked_add(remaining).map_err(|_| out_of_range())?;
@@ -201,10 +249,12 @@ impl Calendar {
                     end: span.end,
                 });
                 remaining -= available;
+                cursor = span.end;
             }
-            day = day.tomorrow().map_err(|_| out_of_range())?;
+            days.advance().map_err(|_| out_of_range())?;
         }
-        Err(CalendarError::NoOpenTime { from: at })
+        // `cursor` is `at` unless some open time was found and used up before the long closure.
+        Err(CalendarError::NoOpenTime { from: cursor })
     }
 
     /// The open time between two instants (zero when `to` is not after `from`).
@@ -217,21 +267,186 @@ impl Calendar {
             Calendar::Business(calendar) => calendar,
         };
         let mut total = SignedDuration::ZERO;
-        let mut day = calendar.local_date(from);
+        // Open time before `counted` is counted (or lies before `from`).
+        let mut counted = from;
+        let mut days = DayWalk::new(calendar, calendar.local_date(from));
         let last_day = calendar.local_date(to);
-        while day <= last_day {
-            for span in calendar.spans_on(day) {
-                let start = span.start.max(from);
+        loop {
+            let (day, frame) = days.current();
+            if day > last_day {
+                break;
+            }
+            for span in calendar.spans_in(day, frame) {
+                let start = span.start.max(counted);
                 let end = span.end.min(to);
                 if start < end {
                     total += end.duration_since(start);
+                    counted = end;
                 }
             }
-            match day.tomorrow() {
-                Ok(next) => day = next,
-                Err(_) => break,
+            if days.advance().is_err() {
+                break;
             }
         }
         total.unsigned_abs()
+    }
+}
+
+/// How the local times of one day map to instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DayFrame {
+    /// No time zone transition from this day's local midnight up to and including the next one:
+    /// a local time of the day is its midnight plus the seconds since.
+    Fixed { midnight: Timestamp },
+    /// A transition is near: each local time is resolved in the time zone.
+    Resolved,
+}
+
+/// Walks local days forward, working out each day's [`DayFrame`] with as few time zone look-ups
+/// as it can: the offset is constant except around a transition, so while no transition is
+/// near, a day's midnight is the previous one plus 24 hours and its local times follow from it.
+#[derive(Debug)]
+struct DayWalk<'a> {
+    calendar: &'a BusinessCalendar,
+    day: Date,
+    frame: Option<DayFrame>,
+    /// The instant of `day`'s local midnight, when it is known without a look-up.
+    midnight: Option<Timestamp>,
+    /// The first transition at or after some earlier midnight (`Some(None)`: there is none).
+    next_transition: Option<Option<Timestamp>>,
+}
+
+impl<'a> DayWalk<'a> {
+    const DAY: SignedDuration = SignedDuration::from_hours(24);
+
+    fn new(calendar: &'a BusinessCalendar, day: Date) -> Self {
+        Self {
+            calendar,
+            day,
+            frame: None,
+            midnight: None,
+            next_transition: None,
+        }
+    }
+
+    fn current(&mut self) -> (Date, DayFrame) {
+        let frame = match self.frame {
+            Some(frame) => frame,
+            None => {
+                let frame = self.work_out_frame();
+                self.frame = Some(frame);
+                frame
+            }
+        };
+        (self.day, frame)
+    }
+
+    fn advance(&mut self) -> Result<(), jiff::Error> {
+        let (_, frame) = self.current();
+        self.day = self.day.tomorrow()?;
+        self.frame = None;
+        self.midnight = match frame {
+            DayFrame::Fixed { midnight } => midnight.checked_add(Self::DAY).ok(),
+            DayFrame::Resolved => None,
+        };
+        Ok(())
+    }
+
+    fn work_out_frame(&mut self) -> DayFrame {
+        let Some(midnight) = self
+            .midnight
+            .or_else(|| self.calendar.instant_at(self.day, 0))
+        else {
+            return DayFrame::Resolved;
+        };
+        let Ok(next_midnight) = midnight.checked_add(Self::DAY) else {
+            return DayFrame::Resolved;
+        };
+        let next_transition = match self.next_transition {
+            // Still the first transition at or after this midnight.
+            Some(known) if known.is_none_or(|transition| transition >= midnight) => known,
+            _ => {
+                let first = self.first_transition_from(midnight);
+                self.next_transition = Some(first);
+                first
+            }
+        };
+        // A transition exactly at a midnight counts as near: a gap or fold there moves it.
+        if next_transition.is_some_and(|transition| transition <= next_midnight) {
+            DayFrame::Resolved
+        } else {
+            DayFrame::Fixed { midnight }
+        }
+    }
+
+    /// The first transition at or after `at`.
+    fn first_transition_from(&self, at: Timestamp) -> Option<Timestamp> {
+        let Ok(just_before) = at.checked_sub(SignedDuration::from_nanos(1)) else {
+            return Some(at);
+        };
+        self.calendar
+            .time_zone
+            .following(just_before)
+            .next()
+            .map(|transition| transition.timestamp())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    /// Every day's spans worked out through [`DayWalk`] (mostly `Fixed` frames) equal the spans
+    /// with every local time resolved in the time zone, in zones with unusual transitions.
+    #[test]
+    fn walking_days_with_fixed_offsets_gives_the_same_spans_as_resolving_every_local_time() {
+        let hours = |intervals: &[&str]| {
+            DailyHours::new(intervals.iter().map(|text| text.parse().unwrap()).collect()).unwrap()
+        };
+        let schedules = [
+            hours(&["00:00-24:00"]),
+            hours(&["00:00-00:30", "00:45-02:30", "02:45-23:30", "23:45-24:00"]),
+            hours(&["01:00-02:15", "02:20-03:10", "08:00-20:00"]),
+        ];
+        let zones = [
+            ("Europe/Berlin", date(2025, 1, 1), date(2028, 1, 1)),
+            ("America/Santiago", date(2025, 1, 1), date(2028, 1, 1)), // transitions at 24:00
+            ("America/Havana", date(2025, 1, 1), date(2028, 1, 1)),   // transitions at 00:00/01:00
+            ("Australia/Lord_Howe", date(2025, 1, 1), date(2028, 1, 1)), // 30-minute DST
+            ("Pacific/Apia", date(2011, 1, 1), date(2013, 1, 1)),     // 30 December 2011 skipped
+            ("Africa/Casablanca", date(2025, 1, 1), date(2028, 1, 1)), // Ramadan changes
+            ("Antarctica/Troll", date(2025, 1, 1), date(2028, 1, 1)), // two-hour DST
+            ("UTC", date(2026, 1, 1), date(2027, 1, 1)),
+        ];
+        for (zone, from, until) in zones {
+            for schedule in &schedules {
+                let calendar = BusinessCalendar::new(
+                    TimeZone::get(zone).unwrap(),
+                    WeeklyHours::new([(); 7].map(|()| schedule.clone())),
+                    ClosedDays::default(),
+                );
+                let mut days = DayWalk::new(&calendar, from);
+                let mut fixed_days = 0;
+                loop {
+                    let (day, frame) = days.current();
+                    if day >= until {
+                        break;
+                    }
+                    if let DayFrame::Fixed { midnight } = frame {
+                        fixed_days += 1;
+                        assert_eq!(Some(midnight), calendar.instant_at(day, 0), "{zone} {day}");
+                    }
+                    let walked: Vec<_> = calendar.spans_in(day, frame).collect();
+                    let resolved: Vec<_> = calendar.spans_on(day).collect();
+                    assert_eq!(walked, resolved, "{zone} {day} {schedule:?}");
+                    days.advance().unwrap();
+                }
+                assert!(
+                    fixed_days > 300,
+                    "{zone}: only {fixed_days} days took the fast path"
+                );
+            }
+        }
     }
 }
