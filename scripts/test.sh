@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Runs every check of the repository on this machine: format, lints, tests.
-# Starts the servers the tests need (bound to 127.0.0.1) and stops them by PID on exit.
+# Runs every check of the repository on this machine: format, lints, the template checks and
+# all tests. Installs what it needs (Python tools in .venv-tools), starts moto server for the
+# AWS adapters on 127.0.0.1, and stops it by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+
+step "Python tools (moto server, cfn-lint, sam) in .venv-tools"
+if [ ! -x .venv-tools/bin/moto_server ] || [ ! -x .venv-tools/bin/cfn-lint ] || [ ! -x .venv-tools/bin/sam ]; then
+  python3 -m venv .venv-tools
+  .venv-tools/bin/pip install -q --disable-pip-version-check \
+    'moto[server]==5.2.5' 'cfn-lint==1.58.*' 'aws-sam-cli==1.170.*'
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -12,5 +20,29 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+if [ -f template.yaml ]; then
+  step "template checks: cfn-lint and sam validate --lint (offline)"
+  .venv-tools/bin/cfn-lint template.yaml
+  AWS_DEFAULT_REGION=eu-central-1 SAM_CLI_TELEMETRY=0 .venv-tools/bin/sam validate --lint --template-file template.yaml
+fi
+
+mkdir -p target
+step "moto server for the AWS adapters"
+moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+.venv-tools/bin/moto_server -H 127.0.0.1 -p "$moto_port" > target/moto.log 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -sf -o /dev/null "http://127.0.0.1:$moto_port/moto-api/" && break
+  sleep 0.2
+done
+export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_REGION=eu-central-1 \
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
+
 step "cargo test"
 cargo test --workspace --locked
+
+if [ -d functions ]; then
+  step "release build of the Lambda functions (x86_64)"
+  cargo build --release --locked $(for f in functions/*/; do printf -- '-p %s ' "$(basename "$f")"; done)
+fi

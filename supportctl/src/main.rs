@@ -1,6 +1,8 @@
 //! `supportctl`: the operator's command line.
 
 mod deadline;
+mod replay;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,21 +22,47 @@ struct Cli {
 enum Command {
     /// When is a request due? Prints the deadlines as one JSON object.
     Deadline(deadline::Args),
+    /// Run the whole system locally: webhooks, timers, notifications, read API.
+    Serve(serve::Args),
+    /// Sign sample provider events and post them to a running server.
+    Replay(replay::Args),
 }
 
 /// Exit code for bad input (clap uses it for bad arguments too).
 const USAGE_ERROR: u8 = 2;
+/// Exit code for a failure at run time.
+const RUNTIME_ERROR: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Deadline(args) => deadline::run(&args),
+        Command::Deadline(args) => deadline::run(&args).map_err(|e| (USAGE_ERROR, e.to_string())),
+        Command::Serve(args) => {
+            init_logging();
+            serve::run(&args).map_err(|e| (RUNTIME_ERROR, e.to_string()))
+        }
+        Command::Replay(args) => replay::run(&args).map_err(|e| (RUNTIME_ERROR, e.to_string())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("supportctl: {error}");
-            ExitCode::from(USAGE_ERROR)
+        Err((code, message)) => {
+            eprintln!("supportctl: {message}");
+            ExitCode::from(code)
         }
+    }
+}
+
+/// Human-readable logs by default; one JSON object per line with `LOG_FORMAT=json`.
+/// The level comes from `RUST_LOG` (default `info`).
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
     }
 }

@@ -6,13 +6,14 @@
 
 use crate::deliver::{Deliver, describe};
 use crate::ports::{
-    CaseStore, Clock, CaseWrite, Delivered, DeliveryOutcome, NewOutboxItem, NotifyError,
+    CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, NewOutboxItem, NotifyError,
     OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind, Timers,
 };
 use domain::Timestamp;
 use domain::case::{CaseEvent, CaseId, DecideError, Decision, Effect, Input, TimerKind, decide};
 use domain::jiff::SignedDuration;
 use domain::policy::Policy;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{info, warn};
@@ -92,7 +93,10 @@ pub enum IngestOutcome {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FireOutcome {
-    Applied { version: u64, effects: usize },
+    Applied {
+        version: u64,
+        effects: usize,
+    },
     /// Nothing was due; the timer was stale or early and is already where it should be.
     Unchanged,
     /// No such case: a timer that outlived its case, harmless.
@@ -185,14 +189,16 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
     /// a webhook can be acknowledged as soon as the decision is safe.
     pub async fn ingest(&self, event: &CaseEvent) -> Result<IngestOutcome, EngineError> {
         let case_id = &event.case_id;
+        // No separate "seen?" read: the commit records the event id under a condition and
+        // reports a duplicate, so an event costs one read and one write.
         for _ in 0..self.settings.max_conflict_retries {
-            let seen = self.store.event_seen(&event.event_id).await;
-            if seen.map_err(|e| EngineError::store(case_id, e))? {
-                return Ok(IngestOutcome::Duplicate);
-            }
             let stored = self.load(case_id).await?;
             let now = self.clock.now();
             let expected_version = stored.as_ref().map(|s| s.version);
+            let previous_timers = stored
+                .as_ref()
+                .map(|s| s.case.timers.clone())
+                .unwrap_or_default();
             let decision = decide(
                 &self.policy,
                 stored.map(|s| s.case),
@@ -213,7 +219,14 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             }];
             let effects = decision.effects.len();
             match self
-                .commit(decision, expected_version, Some(event.event_id.clone()), &mut timeline, now)
+                .commit(
+                    decision,
+                    expected_version,
+                    Some(event.event_id.clone()),
+                    &previous_timers,
+                    &mut timeline,
+                    now,
+                )
                 .await
             {
                 Ok(version) => {
@@ -229,9 +242,17 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
     }
 
     /// A timer fired for a case: reload, decide again at `now`.
-    pub async fn fire(&self, case_id: &CaseId, timer: TimerKind) -> Result<FireOutcome, EngineError> {
-        self.reevaluate(case_id, Input::TimerFired(timer), TimelineKind::TimerFired { timer })
-            .await
+    pub async fn fire(
+        &self,
+        case_id: &CaseId,
+        timer: TimerKind,
+    ) -> Result<FireOutcome, EngineError> {
+        self.reevaluate(
+            case_id,
+            Input::TimerFired(timer),
+            TimelineKind::TimerFired { timer },
+        )
+        .await
     }
 
     /// Fire every case whose next deadline is due, then deliver what is pending in the outbox.
@@ -245,7 +266,10 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             .map_err(|e| EngineError::store("<sweep>", e))?;
         let mut report = SweepReport::default();
         for case_id in due {
-            match self.reevaluate(&case_id, Input::Sweep, TimelineKind::Swept).await {
+            match self
+                .reevaluate(&case_id, Input::Sweep, TimelineKind::Swept)
+                .await
+            {
                 Ok(FireOutcome::Applied { .. }) => report.cases_fired += 1,
                 Ok(_) => {}
                 // One bad case must not stop the sweep of the others.
@@ -268,7 +292,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             };
             let now = self.clock.now();
             let decision =
-                decide(&self.policy, Some(stored.case), input, now).map_err(|source| {
+                decide(&self.policy, Some(stored.case.clone()), input, now).map_err(|source| {
                     EngineError::Decide {
                         case: case_id.clone(),
                         source,
@@ -283,7 +307,14 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 kind: why.clone(),
             }];
             match self
-                .commit(decision, Some(stored.version), None, &mut timeline, now)
+                .commit(
+                    decision,
+                    Some(stored.version),
+                    None,
+                    &stored.case.timers,
+                    &mut timeline,
+                    now,
+                )
                 .await
             {
                 Ok(version) => return Ok(FireOutcome::Applied { version, effects }),
@@ -307,6 +338,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         decision: Decision,
         expected_version: Option<u64>,
         event_id: Option<String>,
+        previous_timers: &BTreeMap<TimerKind, Timestamp>,
         timeline: &mut Vec<TimelineEntry>,
         now: Timestamp,
     ) -> Result<u64, StoreError> {
@@ -341,16 +373,23 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 now,
             })
             .await?;
-        self.apply_timers(&case_id, &timer_effects).await;
+        self.apply_timers(&case_id, &timer_effects, previous_timers)
+            .await;
         Ok(version)
     }
 
     /// Timers are hints: a failure here is logged, and the sweep catches the deadline.
-    async fn apply_timers(&self, case_id: &CaseId, effects: &[Effect]) {
+    async fn apply_timers(
+        &self,
+        case_id: &CaseId,
+        effects: &[Effect],
+        previous: &BTreeMap<TimerKind, Timestamp>,
+    ) {
         for effect in effects {
             let result = match effect {
                 Effect::ScheduleTimer { timer, at } => {
-                    self.timers.schedule(case_id, *timer, *at).await
+                    let moving = previous.contains_key(timer);
+                    self.timers.schedule(case_id, *timer, *at, moving).await
                 }
                 Effect::CancelTimer { timer } => self.timers.cancel(case_id, *timer).await,
                 _ => Ok(()),
@@ -364,14 +403,22 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
     /// Deliver pending outbox effects (of one case, or all), in order per case, until none is
     /// ready. Temporary failures are retried later with backoff; after the last attempt, or on
     /// a permanent failure, the effect is marked failed and stays visible.
-    pub async fn deliver_outbox(&self, case: Option<&CaseId>) -> Result<DeliveryReport, EngineError> {
+    pub async fn deliver_outbox(
+        &self,
+        case: Option<&CaseId>,
+    ) -> Result<DeliveryReport, EngineError> {
         let mut report = DeliveryReport::default();
         // Each round offers at most the oldest pending item per case; bound the rounds.
         for _ in 0..self.settings.batch_size {
             let now = self.clock.now();
             let items = self
                 .store
-                .claim_outbox(now, self.settings.delivery_lease, self.settings.batch_size, case)
+                .claim_outbox(
+                    now,
+                    self.settings.delivery_lease,
+                    self.settings.batch_size,
+                    case,
+                )
                 .await
                 .map_err(|e| EngineError::store(case.map_or("<outbox>", |c| c.as_str()), e))?;
             if items.is_empty() {
@@ -407,7 +454,10 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 warn!(case_id = %item.case_id, key = %item.key, %effect, %reason, "delivery failed permanently");
                 DeliveryOutcome::Failed { error: reason }
             }
-            Err(NotifyError::Retryable { reason, retry_after }) => {
+            Err(NotifyError::Retryable {
+                reason,
+                retry_after,
+            }) => {
                 let attempts = item.attempts + 1;
                 if attempts >= self.settings.max_delivery_attempts {
                     warn!(case_id = %item.case_id, key = %item.key, %effect, attempts, %reason, "delivery failed; out of attempts");
@@ -415,7 +465,9 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                         error: format!("{reason} (after {attempts} attempts)"),
                     };
                 }
-                let delay = self.retry_delay(item.attempts).max(retry_after.unwrap_or_default());
+                let delay = self
+                    .retry_delay(item.attempts)
+                    .max(retry_after.unwrap_or_default());
                 let at = self
                     .clock
                     .now()

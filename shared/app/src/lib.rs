@@ -7,6 +7,7 @@
 pub mod deliver;
 pub mod engine;
 pub mod ports;
+pub mod store_contract;
 
 pub use deliver::{Deliver, Notifiers};
 pub use engine::{

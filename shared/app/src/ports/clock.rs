@@ -32,7 +32,11 @@ impl ManualClock {
 
     pub fn advance(&self, by: SignedDuration) {
         let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let limit = if by.is_negative() { Timestamp::MIN } else { Timestamp::MAX };
+        let limit = if by.is_negative() {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        };
         *now = now.checked_add(by).unwrap_or(limit);
     }
 }

@@ -33,12 +33,20 @@ pub enum TimelineKind {
         occurred_at: Timestamp,
         change: Change,
     },
-    TimerFired { timer: TimerKind },
+    TimerFired {
+        timer: TimerKind,
+    },
     Swept,
     /// The state machine decided an effect.
-    Decided { key: String, effect: String },
+    Decided {
+        key: String,
+        effect: String,
+    },
     /// An outbox effect reached its final state.
-    Delivered { key: String, outcome: String },
+    Delivered {
+        key: String,
+        outcome: String,
+    },
 }
 
 /// An effect to deliver, keyed by its idempotency key (unique per store).
@@ -90,11 +98,20 @@ pub struct OutboxItem {
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
-    Delivered { detail: String },
-    NotSent { reason: String },
+    Delivered {
+        detail: String,
+    },
+    NotSent {
+        reason: String,
+    },
     /// Temporary failure: count the attempt and offer the item again at `at`.
-    RetryAt { at: Timestamp, error: String },
-    Failed { error: String },
+    RetryAt {
+        at: Timestamp,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,12 +16,15 @@ pub enum TimerError {
 }
 
 pub trait Timers: Send + Sync + 'static {
-    /// Create the timer, or move it if it exists.
+    /// Create the timer, or move it if it exists. `moving` says whether the case had this
+    /// timer before (a hint: an adapter that finds otherwise must still do the right thing),
+    /// so that a moved deadline costs one request, not a failed create and an update.
     fn schedule(
         &self,
         case: &CaseId,
         timer: TimerKind,
         at: Timestamp,
+        moving: bool,
     ) -> impl Future<Output = Result<(), TimerError>> + Send;
 
     /// Delete the timer; a timer that does not exist (fired, or never created) is no error.
@@ -38,8 +41,9 @@ impl<T: Timers> Timers for std::sync::Arc<T> {
         case: &CaseId,
         timer: TimerKind,
         at: Timestamp,
+        moving: bool,
     ) -> impl Future<Output = Result<(), TimerError>> + Send {
-        T::schedule(self, case, timer, at)
+        T::schedule(self, case, timer, at, moving)
     }
 
     fn cancel(

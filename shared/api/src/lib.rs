@@ -1,0 +1,161 @@
+//! The HTTP surface of support-sla: one axum [`Router`] that serves the provider webhooks and
+//! the read API. The local server, the Lambda functions (through `lambda_http`) and the tests
+//! (through `tower::ServiceExt::oneshot`) all run this same router.
+
+mod views;
+mod webhooks;
+
+pub use views::{CaseDetailView, CaseView, ClockView, OutboxView};
+pub use webhooks::Webhooks;
+
+use app::ports::{CaseStore, Timers};
+use app::{Deliver, Engine};
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use domain::case::CaseId;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::{error, info};
+
+/// What the routes share: the engine and the configured webhook handlers.
+#[derive(Debug)]
+pub struct AppState<S, T, D> {
+    pub engine: Arc<Engine<S, T, D>>,
+    pub webhooks: Webhooks,
+    /// Deliver effects in a background task after answering (a long-running server), or before
+    /// answering (a Lambda function, whose background work freezes after the response).
+    pub deliver_in_background: bool,
+}
+
+/// Every route: the webhooks, `/healthz` and the read API (the local server).
+pub fn router<S, T, D>(state: Arc<AppState<S, T, D>>) -> Router
+where
+    S: CaseStore,
+    T: Timers,
+    D: Deliver,
+{
+    routes::<S, T, D>(true).with_state(state)
+}
+
+/// The webhook routes and `/healthz` only: a Lambda function behind a public API exposes no
+/// read API. A provider whose handler is not configured answers 503.
+pub fn webhook_router<S, T, D>(state: Arc<AppState<S, T, D>>) -> Router
+where
+    S: CaseStore,
+    T: Timers,
+    D: Deliver,
+{
+    routes::<S, T, D>(false).with_state(state)
+}
+
+fn routes<S, T, D>(with_read_api: bool) -> Router<Arc<AppState<S, T, D>>>
+where
+    S: CaseStore,
+    T: Timers,
+    D: Deliver,
+{
+    let mut routes = Router::new()
+        .route("/webhooks/zendesk", post(webhooks::zendesk::<S, T, D>))
+        .route(
+            "/webhooks/intercom",
+            post(webhooks::intercom::<S, T, D>).head(webhooks::intercom::<S, T, D>),
+        )
+        .route(
+            "/webhooks/twilio/recording",
+            post(webhooks::twilio::<S, T, D>),
+        )
+        .route("/healthz", get(healthz));
+    if with_read_api {
+        routes = routes
+            .route("/api/cases", get(list_cases::<S, T, D>))
+            .route("/api/cases/{case_id}", get(case_detail::<S, T, D>));
+    }
+    routes.layer(middleware::from_fn(log_request))
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    limit: Option<usize>,
+}
+
+const DEFAULT_LIST_LIMIT: usize = 1000;
+
+async fn list_cases<S: CaseStore, T: Timers, D: Deliver>(
+    State(state): State<Arc<AppState<S, T, D>>>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let limit = query.limit.unwrap_or(DEFAULT_LIST_LIMIT).min(10_000);
+    match state.engine.store().list_cases(limit).await {
+        Ok(cases) => {
+            let views: Vec<CaseView> = cases.iter().map(CaseView::of).collect();
+            axum::Json(json!({ "cases": views })).into_response()
+        }
+        Err(source) => store_error(&source),
+    }
+}
+
+async fn case_detail<S: CaseStore, T: Timers, D: Deliver>(
+    State(state): State<Arc<AppState<S, T, D>>>,
+    Path(case_id): Path<String>,
+) -> Response {
+    let Ok(case_id) = CaseId::parse(&case_id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "error": "not_found", "reason": "no such case" })),
+        )
+            .into_response();
+    };
+    let store = state.engine.store();
+    let loaded = async {
+        let Some(stored) = store.load(&case_id).await? else {
+            return Ok(None);
+        };
+        let timeline = store.timeline(&case_id).await?;
+        let outbox = store.outbox_of(&case_id).await?;
+        Ok(Some(CaseDetailView::of(&stored, timeline, &outbox)))
+    };
+    match loaded.await {
+        Ok(Some(detail)) => axum::Json(detail).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "error": "not_found", "reason": format!("no case {case_id}") })),
+        )
+            .into_response(),
+        Err(source) => store_error(&source),
+    }
+}
+
+fn store_error(source: &app::ports::StoreError) -> Response {
+    error!(error = %source, "store read failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({ "error": "store_unavailable", "reason": source.to_string() })),
+    )
+        .into_response()
+}
+
+/// One log line per request: method, path (no query: it may carry tokens), status, latency.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,133 @@
+//! The read API's JSON: wire types of their own, built from domain values.
+
+use app::deliver::describe;
+use app::ports::{DeliveryState, OutboxItem, StoredCase, TimelineEntry};
+use domain::Timestamp;
+use domain::case::{AlertKey, Case, ClockState, ClockStatus, Status};
+use domain::policy::{Channel, Labels, Plan, Priority};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    pub due: Timestamp,
+    /// `pending`, `met`, `met_late`, `breached` or `cancelled`.
+    pub state: ClockStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub met_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breached_at: Option<Timestamp>,
+}
+
+impl From<&ClockState> for ClockView {
+    fn from(clock: &ClockState) -> Self {
+        Self {
+            due: clock.due,
+            state: clock.status(),
+            met_at: clock.met_at,
+            breached_at: clock.breached_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub case_id: String,
+    pub channel: Channel,
+    pub plan: Plan,
+    pub priority: Priority,
+    pub state: Status,
+    pub received: Timestamp,
+    pub out_of_hours: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    pub labels: Labels,
+    /// `dispatch` (tickets), `first_response`, `chat_fallback` (chats).
+    pub clocks: BTreeMap<&'static str, ClockView>,
+    pub first_response_warning_at: Timestamp,
+    pub open_alerts: Vec<AlertKey>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_due: Option<Timestamp>,
+    pub version: u64,
+}
+
+impl CaseView {
+    pub fn of(stored: &StoredCase) -> Self {
+        let case: &Case = &stored.case;
+        let mut clocks = BTreeMap::new();
+        if let Some(dispatch) = &case.dispatch {
+            clocks.insert("dispatch", ClockView::from(dispatch));
+        }
+        clocks.insert("first_response", ClockView::from(&case.first_response));
+        if let Some(fallback) = &case.chat_fallback {
+            clocks.insert("chat_fallback", ClockView::from(fallback));
+        }
+        Self {
+            case_id: case.id.to_string(),
+            channel: case.channel,
+            plan: case.plan,
+            priority: case.priority,
+            state: case.status,
+            received: case.received,
+            out_of_hours: case.out_of_hours,
+            subject: case.subject.clone(),
+            assignee: case.assignee.clone(),
+            labels: case.labels.clone(),
+            clocks,
+            first_response_warning_at: case.first_response_warning_at,
+            open_alerts: case.open_alerts.iter().copied().collect(),
+            next_due: case.next_due(),
+            version: stored.version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxView {
+    pub key: String,
+    pub effect: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub created_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl From<&OutboxItem> for OutboxView {
+    fn from(item: &OutboxItem) -> Self {
+        Self {
+            key: item.key.clone(),
+            effect: describe(&item.effect),
+            state: item.state,
+            attempts: item.attempts,
+            created_at: item.created_at,
+            next_attempt_at: (item.state == DeliveryState::Pending).then_some(item.next_attempt_at),
+            last_error: item.last_error.clone(),
+            detail: item.detail.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseDetailView {
+    #[serde(flatten)]
+    pub case: CaseView,
+    pub timeline: Vec<TimelineEntry>,
+    pub effects: Vec<OutboxView>,
+}
+
+impl CaseDetailView {
+    pub fn of(stored: &StoredCase, timeline: Vec<TimelineEntry>, outbox: &[OutboxItem]) -> Self {
+        Self {
+            case: CaseView::of(stored),
+            timeline,
+            effects: outbox.iter().map(OutboxView::from).collect(),
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The webhook routes: verify and parse with `providers`, then store through the engine.
+
+use crate::AppState;
+use app::ports::{CaseStore, Timers};
+use app::{Deliver, Engine, IngestOutcome};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use domain::case::{CaseEvent, CaseId};
+use providers::{
+    Intake, IntercomHandler, RawRequest, Reply, StoreFailure, TwilioHandler, Webhook,
+    ZendeskHandler, respond, stored_reply,
+};
+use serde_json::json;
+use std::sync::Arc;
+use tracing::{error, warn};
+
+/// The configured webhook handlers; a provider without a secret is not configured.
+#[derive(Debug, Default)]
+pub struct Webhooks {
+    pub zendesk: Option<ZendeskHandler>,
+    pub intercom: Option<IntercomHandler>,
+    pub twilio: Option<TwilioHandler>,
+}
+
+pub(crate) async fn zendesk<S: CaseStore, T: Timers, D: Deliver>(
+    State(state): State<Arc<AppState<S, T, D>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let handler = state
+        .webhooks
+        .zendesk
+        .as_ref()
+        .map(|h| h as &(dyn Webhook + Sync));
+    receive(&state, handler, "zendesk", &method, &uri, &headers, &body).await
+}
+
+pub(crate) async fn intercom<S: CaseStore, T: Timers, D: Deliver>(
+    State(state): State<Arc<AppState<S, T, D>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let handler = state
+        .webhooks
+        .intercom
+        .as_ref()
+        .map(|h| h as &(dyn Webhook + Sync));
+    receive(&state, handler, "intercom", &method, &uri, &headers, &body).await
+}
+
+pub(crate) async fn twilio<S: CaseStore, T: Timers, D: Deliver>(
+    State(state): State<Arc<AppState<S, T, D>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let handler = state
+        .webhooks
+        .twilio
+        .as_ref()
+        .map(|h| h as &(dyn Webhook + Sync));
+    receive(&state, handler, "twilio", &method, &uri, &headers, &body).await
+}
+
+async fn receive<S: CaseStore, T: Timers, D: Deliver>(
+    state: &AppState<S, T, D>,
+    handler: Option<&(dyn Webhook + Sync)>,
+    provider: &'static str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
+    let Some(handler) = handler else {
+        error!(
+            provider,
+            "webhook received but the provider is not configured (no secret)"
+        );
+        // 503 makes the provider retry, so nothing is lost while the operator fixes the setup.
+        let reply = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "not_configured", "reason": format!("the {provider} webhook is not configured") }),
+        );
+        return into_response(reply, method);
+    };
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    let request = RawRequest::new(method, path_and_query, headers, body);
+    let outcome = handler.handle(&request, state.engine.now());
+    let reply = match outcome {
+        Ok(Intake::Accepted(events)) => {
+            store(&state.engine, &events, state.deliver_in_background).await
+        }
+        other => {
+            if let Err(rejection) = &other {
+                warn!(provider, status = rejection.status().as_u16(), reason = %rejection, "webhook rejected");
+            }
+            respond(&other, |_| Ok(()))
+        }
+    };
+    into_response(reply, method)
+}
+
+/// Ingest every event of the request; 202 once all are stored, 200 if all were duplicates,
+/// 503/500 when the store failed (the provider retries; dedup makes that harmless).
+async fn store<S: CaseStore, T: Timers, D: Deliver>(
+    engine: &Arc<Engine<S, T, D>>,
+    events: &[CaseEvent],
+    deliver_in_background: bool,
+) -> Reply {
+    let mut applied: Vec<CaseId> = Vec::new();
+    let mut failure = None;
+    for event in events {
+        match engine.ingest(event).await {
+            Ok(IngestOutcome::Applied { .. }) => {
+                if !applied.contains(&event.case_id) {
+                    applied.push(event.case_id.clone());
+                }
+            }
+            Ok(IngestOutcome::Duplicate) => {}
+            Err(source) => {
+                error!(case_id = %event.case_id, event_id = %event.event_id, error = %source, "event not stored");
+                failure = Some(if source.is_retryable() {
+                    StoreFailure::Unavailable
+                } else {
+                    StoreFailure::Failed
+                });
+                break;
+            }
+        }
+    }
+    deliver(engine, applied.clone(), deliver_in_background).await;
+    match failure {
+        Some(failure) => stored_reply(events.len(), Err(failure)),
+        None if applied.is_empty() => (
+            StatusCode::OK,
+            json!({ "status": "duplicate", "events": events.len() }),
+        ),
+        None => stored_reply(events.len(), Ok(())),
+    }
+}
+
+async fn deliver<S: CaseStore, T: Timers, D: Deliver>(
+    engine: &Arc<Engine<S, T, D>>,
+    cases: Vec<CaseId>,
+    in_background: bool,
+) {
+    if cases.is_empty() {
+        return;
+    }
+    let engine = Arc::clone(engine);
+    let work = async move {
+        for case in cases {
+            // A failure stays in the outbox; the sweep delivers it later.
+            if let Err(error) = engine.deliver_outbox(Some(&case)).await {
+                warn!(case_id = %case, %error, "delivery deferred to the next sweep");
+            }
+        }
+    };
+    if in_background {
+        tokio::spawn(work);
+    } else {
+        work.await;
+    }
+}
+
+fn into_response((status, body): Reply, method: &Method) -> Response {
+    if method == Method::HEAD {
+        return status.into_response();
+    }
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(body),
+    )
+        .into_response()
+}

@@ -1,0 +1,13 @@
+//! The local runtime of support-sla: everything the engine needs to run as one process on one
+//! machine, without any cloud service.
+//!
+//! - [`store`]: [`store::SqliteStore`], the embedded case store (SQLite), implementing
+//!   `app::ports::CaseStore`.
+//! - [`wheel`]: the in-process timer wheel over the store's due-instant index.
+//! - [`runtime`]: the whole system assembled and served over HTTP (`supportctl serve`).
+//! - [`dev_secrets`]: generated webhook secrets for a local data directory.
+
+pub mod dev_secrets;
+pub mod runtime;
+pub mod store;
+pub mod wheel;

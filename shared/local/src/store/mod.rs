@@ -1,0 +1,625 @@
+//! The embedded case store: [`SqliteStore`], `app::ports::CaseStore` on one SQLite database.
+//!
+//! One connection behind a mutex serves every operation. SQLite is synchronous, so each
+//! operation runs on Tokio's blocking pool (`spawn_blocking`) and async callers never block
+//! the runtime. Every write is one `BEGIN IMMEDIATE` transaction: it takes SQLite's write lock
+//! before reading, so the version and event checks and the writes that follow them are atomic
+//! even against another process using the same file.
+//!
+//! JSON is encoded before the lock is taken and decoded after it is released, so the lock is
+//! held only for the SQL itself. A file store checkpoints its WAL on a thread of its own
+//! (`checkpoint`), so that no commit pays for copying pages back or for an fsync.
+//!
+//! Where the `CaseStore` contract leaves room, this store follows the reading documented in
+//! `app::store_contract` (the suite it passes): a duplicate event wins over a version conflict;
+//! a version named for a case that does not exist is a conflict; an item is held back while any
+//! older item of its case is pending; finishing a final or unknown item is a no-op.
+
+mod checkpoint;
+mod codec;
+mod schema;
+
+pub use schema::SCHEMA_VERSION;
+
+use app::ports::{
+    CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, OutboxItem, StoreError, StoredCase,
+    TimelineEntry, TimelineKind,
+};
+use checkpoint::Checkpointer;
+use codec::{
+    CaseRow, OUTBOX_COLUMNS, OutboxRow, SqlContext, case_id, decode, encode, instant, nanos,
+    sql_int, state_name,
+};
+use domain::Timestamp;
+use domain::case::CaseId;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// How long an operation waits for another process's write lock before it reports the store
+/// unavailable.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SQLite case store. Cheap to clone: clones share one connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: Option<PathBuf>,
+    /// Checkpoints the WAL of a file store; stops when the last clone is dropped.
+    checkpointer: Option<Arc<Checkpointer>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// The database file's name inside the directory given to [`SqliteStore::open`].
+    pub const FILE_NAME: &'static str = "cases.sqlite3";
+
+    /// Open (or create) the store in `dir` (the file [`SqliteStore::FILE_NAME`]), creating the
+    /// directory if needed, bring its schema up to date and start its checkpoint thread.
+    /// Several stores, even in several processes, may open one directory.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|error| {
+            StoreError::Unavailable(format!("cannot create {}: {error}", dir.display()))
+        })?;
+        let path = dir.join(Self::FILE_NAME);
+        let context = format!("open {}", path.display());
+        let conn = Connection::open(&path).ctx(&context)?;
+        // WAL: readers do not block the writer, and a commit appends to one file instead of
+        // rewriting pages in place.
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+            .ctx(&context)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Unavailable(format!(
+                "{context}: journal mode is {mode}, WAL is required"
+            )));
+        }
+        // synchronous=NORMAL is SQLite's recommended setting for WAL. Every commit is atomic
+        // and survives a crash of this process; the database can never be corrupted. What is
+        // not fsynced per commit is the WAL: a power loss or kernel crash can lose the commits
+        // since the last checkpoint, which the checkpoint thread runs every 200 ms. FULL would
+        // add one fsync per commit (3-4 ms measured on this machine's disk), several times the
+        // whole budget of a commit at 2,000 events/s. The cost of that window: events
+        // acknowledged in the last ~200 ms before a power loss are forgotten (the provider
+        // will not resend them); every case that survives is re-evaluated by the sweep.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .ctx(&context)?;
+        // Commits never checkpoint: the checkpoint thread does (see `checkpoint`).
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .ctx(&context)?;
+        let mut store = Self::configure(conn, Some(path.clone()))?;
+        let checkpointer = Checkpointer::start(&path)?;
+        store.checkpointer = Some(Arc::new(checkpointer));
+        Ok(store)
+    }
+
+    /// A store that lives in memory only, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().ctx("open in-memory database")?;
+        Self::configure(conn, None)
+    }
+
+    /// The database file, `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn configure(mut conn: Connection, path: Option<PathBuf>) -> Result<Self, StoreError> {
+        conn.busy_timeout(BUSY_TIMEOUT).ctx("set busy timeout")?;
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .ctx("set temp_store")?;
+        // 16 MiB of page cache (the default is 2 MiB): the upper levels of every index stay
+        // in memory as the database grows.
+        conn.pragma_update(None, "cache_size", -16_384)
+            .ctx("set cache_size")?;
+        conn.set_prepared_statement_cache_capacity(32);
+        schema::migrate(&mut conn)?;
+        // Leases belong to the process that took them, and one server owns a data directory:
+        // a lease found on open was held by a process that died before finishing. Release it,
+        // or the item (and, by the per-case order, every later item of its case) would wait
+        // for the lease to run out after a crash.
+        conn.execute(
+            "UPDATE outbox SET lease_until = NULL \
+             WHERE state = 'pending' AND lease_until IS NOT NULL",
+            [],
+        )
+        .ctx("release stale outbox leases")?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+            checkpointer: None,
+        })
+    }
+
+    /// Run `op` with the connection on the blocking pool.
+    async fn with_conn<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic while the lock was held left no transaction open: rusqlite rolls back
+            // when the transaction is dropped during unwinding. The connection is usable.
+            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut conn)
+        })
+        .await
+        .map_err(|error| StoreError::Unavailable(format!("{op}: store worker failed: {error}")))?
+    }
+}
+
+/// A [`CaseWrite`] with its JSON encoded, ready to be written under the lock.
+struct EncodedWrite {
+    id: CaseId,
+    expected_version: Option<u64>,
+    event_id: Option<String>,
+    received: i64,
+    next_due: Option<i64>,
+    document: String,
+    now: i64,
+    /// `(at, entry JSON)`
+    timeline: Vec<(i64, String)>,
+    /// `(key, effect JSON)`
+    outbox: Vec<(String, String)>,
+}
+
+impl EncodedWrite {
+    fn new(write: CaseWrite) -> Result<Self, StoreError> {
+        let id = write.case.id.clone();
+        let timeline = write
+            .timeline
+            .iter()
+            .map(|entry| Ok((nanos(entry.at), encode("timeline entry", entry)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let outbox = write
+            .outbox
+            .into_iter()
+            .map(|item| Ok((item.key, encode("effect", &item.effect)?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Self {
+            expected_version: write.expected_version,
+            event_id: write.event_id,
+            received: nanos(write.case.received),
+            next_due: write.case.next_due().map(nanos),
+            document: encode("case", &write.case)?,
+            now: nanos(write.now),
+            timeline,
+            outbox,
+            id,
+        })
+    }
+
+    fn apply(self, conn: &mut Connection) -> Result<u64, StoreError> {
+        let id = self.id.as_str();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("commit: begin")?;
+        // The event first: a duplicate is the final answer, a conflict would only be retried.
+        if let Some(event_id) = &self.event_id {
+            let seen = tx
+                .prepare_cached("SELECT 1 FROM applied_events WHERE event_id = ?1")
+                .ctx("commit: check event")?
+                .exists([event_id])
+                .ctx("commit: check event")?;
+            if seen {
+                return Err(StoreError::DuplicateEvent(event_id.clone()));
+            }
+        }
+        let stored: Option<i64> = tx
+            .prepare_cached("SELECT version FROM cases WHERE id = ?1")
+            .ctx("commit: read version")?
+            .query_row([id], |row| row.get(0))
+            .optional()
+            .ctx("commit: read version")?;
+        let version = match (stored, self.expected_version) {
+            (None, None) => {
+                tx.prepare_cached(
+                    "INSERT INTO cases (id, version, received, next_due, document) \
+                     VALUES (?1, 1, ?2, ?3, ?4)",
+                )
+                .ctx("commit: insert case")?
+                .execute(params![id, self.received, self.next_due, self.document])
+                .ctx("commit: insert case")?;
+                1
+            }
+            (Some(stored), Some(expected)) if u64::try_from(stored) == Ok(expected) => {
+                tx.prepare_cached(
+                    "UPDATE cases SET version = ?2, received = ?3, next_due = ?4, document = ?5 \
+                     WHERE id = ?1",
+                )
+                .ctx("commit: update case")?
+                .execute(params![
+                    id,
+                    stored.saturating_add(1),
+                    self.received,
+                    self.next_due,
+                    self.document
+                ])
+                .ctx("commit: update case")?;
+                expected + 1
+            }
+            _ => return Err(StoreError::Conflict(self.id)),
+        };
+        if let Some(event_id) = &self.event_id {
+            tx.prepare_cached(
+                "INSERT INTO applied_events (event_id, case_id, applied_at) VALUES (?1, ?2, ?3)",
+            )
+            .ctx("commit: record event")?
+            .execute(params![event_id, id, self.now])
+            .ctx("commit: record event")?;
+        }
+        if !self.timeline.is_empty() {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO timeline (case_id, at, entry) VALUES (?1, ?2, ?3)")
+                .ctx("commit: append timeline")?;
+            for (at, entry) in &self.timeline {
+                insert
+                    .execute(params![id, at, entry])
+                    .ctx("commit: append timeline")?;
+            }
+        }
+        if !self.outbox.is_empty() {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO outbox (key, case_id, effect, created_at, state, attempts, \
+                     next_attempt_at) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?4) \
+                     ON CONFLICT (key) DO NOTHING",
+                )
+                .ctx("commit: add outbox item")?;
+            for (key, effect) in &self.outbox {
+                insert
+                    .execute(params![key, id, effect, self.now])
+                    .ctx("commit: add outbox item")?;
+            }
+        }
+        tx.commit().ctx("commit")?;
+        Ok(version)
+    }
+}
+
+/// How a delivery outcome is written.
+struct EncodedFinish {
+    key: String,
+    state: DeliveryState,
+    /// `detail` for `Delivered`/`NotSent`, `last_error` for `Failed`/`RetryAt`.
+    text: String,
+    counts_attempt: bool,
+    retry_at: Option<i64>,
+    /// The `Delivered` timeline entry, for a final outcome.
+    entry: Option<(i64, String)>,
+}
+
+impl EncodedFinish {
+    fn new(key: &str, outcome: DeliveryOutcome, now: Timestamp) -> Result<Self, StoreError> {
+        let (state, text, counts_attempt, retry_at) = match outcome {
+            DeliveryOutcome::Delivered { detail } => (DeliveryState::Delivered, detail, true, None),
+            DeliveryOutcome::NotSent { reason } => (DeliveryState::NotSent, reason, false, None),
+            DeliveryOutcome::Failed { error } => (DeliveryState::Failed, error, true, None),
+            DeliveryOutcome::RetryAt { at, error } => {
+                (DeliveryState::Pending, error, true, Some(nanos(at)))
+            }
+        };
+        let entry = if state == DeliveryState::Pending {
+            None
+        } else {
+            let outcome = if text.is_empty() {
+                state_name(state).to_owned()
+            } else {
+                format!("{}: {text}", state_name(state))
+            };
+            let entry = TimelineEntry {
+                at: now,
+                kind: TimelineKind::Delivered {
+                    key: key.to_owned(),
+                    outcome,
+                },
+            };
+            Some((nanos(now), encode("timeline entry", &entry)?))
+        };
+        Ok(Self {
+            key: key.to_owned(),
+            state,
+            text,
+            counts_attempt,
+            retry_at,
+            entry,
+        })
+    }
+
+    fn apply(self, conn: &mut Connection) -> Result<(), StoreError> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("finish delivery: begin")?;
+        let current: Option<(String, String)> = tx
+            .prepare_cached("SELECT case_id, state FROM outbox WHERE key = ?1")
+            .ctx("finish delivery: read item")?
+            .query_row([&self.key], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
+            .ctx("finish delivery: read item")?;
+        let Some((case_id, state)) = current else {
+            tracing::warn!(key = %self.key, "finished delivery of an unknown outbox item");
+            return Ok(());
+        };
+        if state != state_name(DeliveryState::Pending) {
+            tracing::info!(key = %self.key, %state, "outbox item was final already; outcome ignored");
+            return Ok(());
+        }
+        let attempts = i64::from(self.counts_attempt);
+        let updated = match (self.state, self.retry_at) {
+            (DeliveryState::Pending, Some(retry_at)) => tx
+                .prepare_cached(
+                    "UPDATE outbox SET attempts = attempts + ?2, last_error = ?3, \
+                     next_attempt_at = ?4, lease_until = NULL WHERE key = ?1",
+                )
+                .and_then(|mut update| {
+                    update.execute(params![self.key, attempts, self.text, retry_at])
+                }),
+            (DeliveryState::Failed, _) => tx
+                .prepare_cached(
+                    "UPDATE outbox SET state = ?2, attempts = attempts + ?3, last_error = ?4, \
+                     lease_until = NULL WHERE key = ?1",
+                )
+                .and_then(|mut update| {
+                    update.execute(params![
+                        self.key,
+                        state_name(self.state),
+                        attempts,
+                        self.text
+                    ])
+                }),
+            _ => tx
+                .prepare_cached(
+                    "UPDATE outbox SET state = ?2, attempts = attempts + ?3, detail = ?4, \
+                     lease_until = NULL WHERE key = ?1",
+                )
+                .and_then(|mut update| {
+                    update.execute(params![
+                        self.key,
+                        state_name(self.state),
+                        attempts,
+                        self.text
+                    ])
+                }),
+        };
+        updated.ctx("finish delivery: update item")?;
+        if let Some((at, entry)) = &self.entry {
+            tx.prepare_cached("INSERT INTO timeline (case_id, at, entry) VALUES (?1, ?2, ?3)")
+                .ctx("finish delivery: append timeline")?
+                .execute(params![case_id, at, entry])
+                .ctx("finish delivery: append timeline")?;
+        }
+        tx.commit().ctx("finish delivery: commit")
+    }
+}
+
+/// The claim query: pending, due, not leased, and no older pending item of the same case.
+macro_rules! claim_sql {
+    ($case_filter:literal) => {
+        concat!(
+            "SELECT o.seq, o.key, o.case_id, o.effect, o.created_at, o.state, o.attempts, \
+             o.next_attempt_at, o.last_error, o.detail FROM outbox AS o \
+             WHERE o.state = 'pending' ",
+            $case_filter,
+            " AND o.next_attempt_at <= ?1 \
+             AND (o.lease_until IS NULL OR o.lease_until <= ?1) \
+             AND NOT EXISTS (SELECT 1 FROM outbox AS p \
+                 WHERE p.case_id = o.case_id AND p.seq < o.seq AND p.state = 'pending') \
+             ORDER BY o.seq LIMIT ?2"
+        )
+    };
+}
+
+const CLAIM_ALL: &str = claim_sql!("");
+const CLAIM_CASE: &str = claim_sql!("AND o.case_id = ?3");
+
+fn claim(
+    conn: &mut Connection,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+    case: Option<&str>,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx("claim outbox: begin")?;
+    let claimed = {
+        let read =
+            |row: &rusqlite::Row<'_>| Ok((row.get::<_, i64>(0)?, OutboxRow::from_row(row, 1)?));
+        let rows: Vec<(i64, OutboxRow)> = match case {
+            None => tx
+                .prepare_cached(CLAIM_ALL)
+                .ctx("claim outbox")?
+                .query_map(params![now, limit], read)
+                .ctx("claim outbox")?
+                .collect::<rusqlite::Result<_>>(),
+            Some(case) => tx
+                .prepare_cached(CLAIM_CASE)
+                .ctx("claim outbox")?
+                .query_map(params![now, limit, case], read)
+                .ctx("claim outbox")?
+                .collect::<rusqlite::Result<_>>(),
+        }
+        .ctx("claim outbox")?;
+        if !rows.is_empty() {
+            let mut lease = tx
+                .prepare_cached("UPDATE outbox SET lease_until = ?2 WHERE seq = ?1")
+                .ctx("claim outbox: lease")?;
+            for (seq, _) in &rows {
+                lease
+                    .execute(params![seq, lease_until])
+                    .ctx("claim outbox: lease")?;
+            }
+        }
+        rows.into_iter().map(|(_, row)| row).collect()
+    };
+    tx.commit().ctx("claim outbox: commit")?;
+    Ok(claimed)
+}
+
+impl CaseStore for SqliteStore {
+    async fn load(&self, id: &CaseId) -> Result<Option<StoredCase>, StoreError> {
+        let key = id.as_str().to_owned();
+        let row = self
+            .with_conn("load", move |conn| {
+                conn.prepare_cached("SELECT id, version, document FROM cases WHERE id = ?1")
+                    .ctx("load case")?
+                    .query_row([&key], |row| {
+                        Ok(CaseRow {
+                            id: row.get(0)?,
+                            version: row.get(1)?,
+                            document: row.get(2)?,
+                        })
+                    })
+                    .optional()
+                    .ctx("load case")
+            })
+            .await?;
+        row.map(CaseRow::decode).transpose()
+    }
+
+    async fn event_seen(&self, event_id: &str) -> Result<bool, StoreError> {
+        let event_id = event_id.to_owned();
+        self.with_conn("event_seen", move |conn| {
+            conn.prepare_cached("SELECT 1 FROM applied_events WHERE event_id = ?1")
+                .ctx("check event")?
+                .exists([&event_id])
+                .ctx("check event")
+        })
+        .await
+    }
+
+    async fn commit(&self, write: CaseWrite) -> Result<u64, StoreError> {
+        let write = EncodedWrite::new(write)?;
+        self.with_conn("commit", move |conn| write.apply(conn))
+            .await
+    }
+
+    async fn timeline(&self, id: &CaseId) -> Result<Vec<TimelineEntry>, StoreError> {
+        let key = id.as_str().to_owned();
+        let rows: Vec<String> = self
+            .with_conn("timeline", move |conn| {
+                conn.prepare_cached("SELECT entry FROM timeline WHERE case_id = ?1 ORDER BY seq")
+                    .ctx("read timeline")?
+                    .query_map([&key], |row| row.get(0))
+                    .ctx("read timeline")?
+                    .collect::<rusqlite::Result<_>>()
+                    .ctx("read timeline")
+            })
+            .await?;
+        rows.iter()
+            .map(|entry| decode(&format!("timeline entry of {id}"), entry))
+            .collect()
+    }
+
+    async fn list_cases(&self, limit: usize) -> Result<Vec<StoredCase>, StoreError> {
+        let limit = sql_int(limit);
+        let rows: Vec<CaseRow> = self
+            .with_conn("list_cases", move |conn| {
+                conn.prepare_cached(
+                    "SELECT id, version, document FROM cases \
+                     ORDER BY received DESC, id DESC LIMIT ?1",
+                )
+                .ctx("list cases")?
+                .query_map([limit], |row| {
+                    Ok(CaseRow {
+                        id: row.get(0)?,
+                        version: row.get(1)?,
+                        document: row.get(2)?,
+                    })
+                })
+                .ctx("list cases")?
+                .collect::<rusqlite::Result<_>>()
+                .ctx("list cases")
+            })
+            .await?;
+        rows.into_iter().map(CaseRow::decode).collect()
+    }
+
+    async fn due_cases(&self, now: Timestamp, limit: usize) -> Result<Vec<CaseId>, StoreError> {
+        let (now, limit) = (nanos(now), sql_int(limit));
+        let rows: Vec<String> = self
+            .with_conn("due_cases", move |conn| {
+                conn.prepare_cached(
+                    "SELECT id FROM cases WHERE next_due <= ?1 ORDER BY next_due, id LIMIT ?2",
+                )
+                .ctx("find due cases")?
+                .query_map([now, limit], |row| row.get(0))
+                .ctx("find due cases")?
+                .collect::<rusqlite::Result<_>>()
+                .ctx("find due cases")
+            })
+            .await?;
+        rows.iter().map(|id| case_id(id)).collect()
+    }
+
+    async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let min: Option<i64> = self
+            .with_conn("next_due", |conn| {
+                conn.prepare_cached("SELECT min(next_due) FROM cases WHERE next_due IS NOT NULL")
+                    .ctx("find next due")?
+                    .query_row([], |row| row.get(0))
+                    .ctx("find next due")
+            })
+            .await?;
+        min.map(instant).transpose()
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+        case: Option<&CaseId>,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let lease_nanos = i64::try_from(lease.as_nanos()).unwrap_or(i64::MAX);
+        let (now, lease_until) = (nanos(now), nanos(now).saturating_add(lease_nanos));
+        let limit = sql_int(limit);
+        let case = case.map(|id| id.as_str().to_owned());
+        let rows = self
+            .with_conn("claim_outbox", move |conn| {
+                claim(conn, now, lease_until, limit, case.as_deref())
+            })
+            .await?;
+        rows.into_iter().map(OutboxRow::decode).collect()
+    }
+
+    async fn finish_delivery(
+        &self,
+        key: &str,
+        outcome: DeliveryOutcome,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let finish = EncodedFinish::new(key, outcome, now)?;
+        self.with_conn("finish_delivery", move |conn| finish.apply(conn))
+            .await
+    }
+
+    async fn outbox_of(&self, case: &CaseId) -> Result<Vec<OutboxItem>, StoreError> {
+        let key = case.as_str().to_owned();
+        let rows: Vec<OutboxRow> = self
+            .with_conn("outbox_of", move |conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE case_id = ?1 ORDER BY seq"
+                ))
+                .ctx("read outbox")?
+                .query_map([&key], |row| OutboxRow::from_row(row, 0))
+                .ctx("read outbox")?
+                .collect::<rusqlite::Result<_>>()
+                .ctx("read outbox")
+            })
+            .await?;
+        rows.into_iter().map(OutboxRow::decode).collect()
+    }
+}

@@ -1,0 +1,97 @@
+//! The database schema and its migrations, versioned with SQLite's `user_version` pragma.
+//!
+//! Instants are stored as `INTEGER` nanoseconds since the Unix epoch (see [`super::codec`]),
+//! so that they compare and sort as numbers. Documents (the case, an effect, a timeline entry)
+//! are the serde JSON of the domain and port types.
+
+use super::codec::{SqlContext, corrupt};
+use app::ports::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Each entry migrates from version `index` to `index + 1`. Append only: a released migration
+/// is never edited.
+const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: the first schema.
+    r"
+    CREATE TABLE cases (
+        id        TEXT PRIMARY KEY NOT NULL,
+        version   INTEGER NOT NULL,
+        received  INTEGER NOT NULL,
+        -- Case::next_due(); NULL when the case has no timers (never due).
+        next_due  INTEGER,
+        document  TEXT NOT NULL
+    );
+    CREATE INDEX cases_by_received ON cases (received, id);
+    CREATE INDEX cases_by_next_due ON cases (next_due, id) WHERE next_due IS NOT NULL;
+
+    CREATE TABLE applied_events (
+        event_id    TEXT PRIMARY KEY NOT NULL,
+        case_id     TEXT NOT NULL,
+        applied_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    -- seq is the rowid: rows are never deleted from the end, so it only grows (the
+    -- AUTOINCREMENT keyword would add a write to sqlite_sequence per row for nothing).
+    CREATE TABLE timeline (
+        seq      INTEGER PRIMARY KEY,
+        case_id  TEXT NOT NULL,
+        at       INTEGER NOT NULL,
+        entry    TEXT NOT NULL
+    );
+    CREATE INDEX timeline_by_case ON timeline (case_id, seq);
+
+    -- The idempotency key is the logical primary key (UNIQUE); seq orders the items.
+    CREATE TABLE outbox (
+        seq              INTEGER PRIMARY KEY,
+        key              TEXT NOT NULL UNIQUE,
+        case_id          TEXT NOT NULL,
+        effect           TEXT NOT NULL,
+        created_at       INTEGER NOT NULL,
+        state            TEXT NOT NULL,
+        attempts         INTEGER NOT NULL,
+        next_attempt_at  INTEGER NOT NULL,
+        lease_until      INTEGER,
+        last_error       TEXT,
+        detail           TEXT
+    );
+    CREATE INDEX outbox_by_case ON outbox (case_id, seq);
+    -- What claim_outbox scans: pending items only, oldest first.
+    CREATE INDEX outbox_pending ON outbox (seq) WHERE state = 'pending';
+    ",
+];
+
+/// The schema version this code writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Bring the database to [`SCHEMA_VERSION`]; safe to run on every open, and by several
+/// processes at once (the migration runs in one `IMMEDIATE` transaction).
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx("begin migration")?;
+    let found: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .ctx("read schema version")?;
+    let found =
+        usize::try_from(found).map_err(|_| corrupt(format!("negative schema version {found}")))?;
+    if found > SCHEMA_VERSION {
+        return Err(corrupt(format!(
+            "the database has schema version {found}, newer than this program's \
+             {SCHEMA_VERSION}: upgrade the program"
+        )));
+    }
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(found) {
+        tx.execute_batch(sql)
+            .ctx(&format!("migrate schema {from} -> {}", from + 1))?;
+    }
+    if found < SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION as i64)
+            .ctx("write schema version")?;
+        tracing::info!(
+            from = found,
+            to = SCHEMA_VERSION,
+            "case store schema migrated"
+        );
+    }
+    tx.commit().ctx("commit migration")
+}

@@ -1,0 +1,116 @@
+//! The in-process timer wheel.
+//!
+//! The persisted timer list is the store itself: every case keeps its pending timers, and the
+//! store indexes their earliest instant (`next_due`). So the wheel holds no state of its own: it
+//! sleeps until the earliest due instant (or until a new timer wakes it), then sweeps. After a
+//! restart the first sweep fires every deadline that passed while the process was down.
+
+use app::ports::{CaseStore, TimerError, Timers};
+use app::{Deliver, Engine};
+use domain::Timestamp;
+use domain::case::{CaseId, TimerKind};
+use domain::jiff::SignedDuration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+use tracing::warn;
+
+/// The timers port of the local runtime: scheduling only wakes the wheel, which re-reads the
+/// store's `next_due` index, and only when the new timer is earlier than the instant the wheel
+/// already waits for (under load, most new timers are not).
+#[derive(Debug, Clone)]
+pub struct WheelTimers {
+    wake: Arc<Notify>,
+    /// The instant (Unix milliseconds) the wheel sleeps until.
+    waiting_until: Arc<AtomicI64>,
+}
+
+impl Default for WheelTimers {
+    fn default() -> Self {
+        Self {
+            wake: Arc::default(),
+            waiting_until: Arc::new(AtomicI64::new(i64::MIN)),
+        }
+    }
+}
+
+impl WheelTimers {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Make the wheel look at the store now (tests use it after moving a manual clock).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    fn sleeping_until(&self, at: Timestamp) {
+        self.waiting_until
+            .store(at.as_millisecond(), Ordering::Relaxed);
+    }
+}
+
+impl Timers for WheelTimers {
+    async fn schedule(
+        &self,
+        _: &CaseId,
+        _: TimerKind,
+        at: Timestamp,
+        _: bool,
+    ) -> Result<(), TimerError> {
+        if at.as_millisecond() < self.waiting_until.load(Ordering::Relaxed) {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    async fn cancel(&self, _: &CaseId, _: TimerKind) -> Result<(), TimerError> {
+        // A cancelled timer is simply absent from the case; nothing to wake for.
+        Ok(())
+    }
+}
+
+/// Sweep whenever something is due, until `shutdown` turns true. `idle` bounds every sleep, so
+/// outbox retries and clock changes are noticed even when no timer is near.
+pub async fn run_timer_wheel<S, D>(
+    engine: Arc<Engine<S, WheelTimers, D>>,
+    timers: WheelTimers,
+    mut shutdown: watch::Receiver<bool>,
+    idle: Duration,
+) where
+    S: CaseStore,
+    D: Deliver,
+{
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        if let Err(error) = engine.sweep().await {
+            warn!(%error, "sweep failed; retrying after a pause");
+        }
+        let now = engine.now();
+        let sleep_for = match engine.store().next_due().await {
+            Ok(Some(due)) => until(now, due).min(idle),
+            Ok(None) => idle,
+            Err(error) => {
+                warn!(%error, "cannot read the next due instant");
+                idle
+            }
+        };
+        let wake_at = SignedDuration::try_from(sleep_for)
+            .ok()
+            .and_then(|d| now.checked_add(d).ok())
+            .unwrap_or(Timestamp::MAX);
+        timers.sleeping_until(wake_at);
+        tokio::select! {
+            () = tokio::time::sleep(sleep_for) => {}
+            () = timers.wake.notified() => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+fn until(now: Timestamp, due: Timestamp) -> Duration {
+    Duration::try_from(due.duration_since(now)).unwrap_or(Duration::ZERO)
+}
