@@ -7,6 +7,7 @@ mod webhooks;
 
 pub use views::{CaseDetailView, CaseView, ClockView, OutboxView};
 pub use webhooks::Webhooks;
+use webhooks::{Intercom, Twilio, Zendesk, webhook};
 
 use app::ports::{CaseStore, Timers};
 use app::{Deliver, Engine};
@@ -61,14 +62,14 @@ where
     D: Deliver,
 {
     let mut routes = Router::new()
-        .route("/webhooks/zendesk", post(webhooks::zendesk::<S, T, D>))
+        .route("/webhooks/zendesk", post(webhook::<Zendesk, S, T, D>))
         .route(
             "/webhooks/intercom",
-            post(webhooks::intercom::<S, T, D>).head(webhooks::intercom::<S, T, D>),
+            post(webhook::<Intercom, S, T, D>).head(webhook::<Intercom, S, T, D>),
         )
         .route(
             "/webhooks/twilio/recording",
-            post(webhooks::twilio::<S, T, D>),
+            post(webhook::<Twilio, S, T, D>),
         )
         .route("/healthz", get(healthz));
     if with_read_api {

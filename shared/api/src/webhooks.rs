@@ -25,49 +25,53 @@ pub struct Webhooks {
     pub twilio: Option<TwilioHandler>,
 }
 
-pub(crate) async fn zendesk<S: CaseStore, T: Timers, D: Deliver>(
-    State(state): State<Arc<AppState<S, T, D>>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let handler = state
-        .webhooks
-        .zendesk
-        .as_ref()
-        .map(|h| h as &(dyn Webhook + Sync));
-    receive(&state, handler, "zendesk", &method, &uri, &headers, &body).await
+/// Which configured handler a route serves.
+pub(crate) trait Provider: Send + Sync + 'static {
+    const NAME: &'static str;
+    fn handler(webhooks: &Webhooks) -> Option<&(dyn Webhook + Sync)>;
 }
 
-pub(crate) async fn intercom<S: CaseStore, T: Timers, D: Deliver>(
-    State(state): State<Arc<AppState<S, T, D>>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let handler = state
-        .webhooks
-        .intercom
-        .as_ref()
-        .map(|h| h as &(dyn Webhook + Sync));
-    receive(&state, handler, "intercom", &method, &uri, &headers, &body).await
+pub(crate) struct Zendesk;
+pub(crate) struct Intercom;
+pub(crate) struct Twilio;
+
+impl Provider for Zendesk {
+    const NAME: &'static str = "zendesk";
+    fn handler(webhooks: &Webhooks) -> Option<&(dyn Webhook + Sync)> {
+        webhooks
+            .zendesk
+            .as_ref()
+            .map(|h| h as &(dyn Webhook + Sync))
+    }
 }
 
-pub(crate) async fn twilio<S: CaseStore, T: Timers, D: Deliver>(
+impl Provider for Intercom {
+    const NAME: &'static str = "intercom";
+    fn handler(webhooks: &Webhooks) -> Option<&(dyn Webhook + Sync)> {
+        webhooks
+            .intercom
+            .as_ref()
+            .map(|h| h as &(dyn Webhook + Sync))
+    }
+}
+
+impl Provider for Twilio {
+    const NAME: &'static str = "twilio";
+    fn handler(webhooks: &Webhooks) -> Option<&(dyn Webhook + Sync)> {
+        webhooks.twilio.as_ref().map(|h| h as &(dyn Webhook + Sync))
+    }
+}
+
+/// The route of provider `P`: the raw request goes to its handler, accepted events to the engine.
+pub(crate) async fn webhook<P: Provider, S: CaseStore, T: Timers, D: Deliver>(
     State(state): State<Arc<AppState<S, T, D>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let handler = state
-        .webhooks
-        .twilio
-        .as_ref()
-        .map(|h| h as &(dyn Webhook + Sync));
-    receive(&state, handler, "twilio", &method, &uri, &headers, &body).await
+    let handler = P::handler(&state.webhooks);
+    receive(&state, handler, P::NAME, &method, &uri, &headers, &body).await
 }
 
 async fn receive<S: CaseStore, T: Timers, D: Deliver>(
