@@ -357,3 +357,21 @@ async fn intercom_can_check_the_url_with_head_and_the_health_check_answers() {
     assert_eq!(health.status(), 200);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_is_refused() {
+    let app = TestApp::spawn(berlin("2026-12-01T09:00")).await;
+    let second = local::runtime::start(local::runtime::ServerOptions {
+        listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        data_dir: app.data.path().to_owned(),
+        policy: config::default_policy().unwrap(),
+        clock: std::sync::Arc::new(app.clock.clone()),
+        lookup: std::sync::Arc::new(|_: &str| None),
+        wheel_idle: std::time::Duration::from_millis(50),
+        engine: tests::fast_settings(),
+    })
+    .await;
+    let error = second.expect_err("the second server must not start");
+    assert!(error.to_string().contains("another server"), "{error}");
+    app.shutdown().await;
+}

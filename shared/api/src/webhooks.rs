@@ -119,13 +119,15 @@ async fn store<S: CaseStore, T: Timers, D: Deliver>(
     events: &[CaseEvent],
     deliver_in_background: bool,
 ) -> Reply {
-    let mut applied: Vec<CaseId> = Vec::new();
+    // Per case, how many effects the events put in the outbox.
+    let mut applied: Vec<(CaseId, usize)> = Vec::new();
     let mut failure = None;
     for event in events {
         match engine.ingest(event).await {
-            Ok(IngestOutcome::Applied { .. }) => {
-                if !applied.contains(&event.case_id) {
-                    applied.push(event.case_id.clone());
+            Ok(IngestOutcome::Applied { deliveries, .. }) => {
+                match applied.iter_mut().find(|(case, _)| *case == event.case_id) {
+                    Some((_, count)) => *count += deliveries,
+                    None => applied.push((event.case_id.clone(), deliveries)),
                 }
             }
             Ok(IngestOutcome::Duplicate) => {}
@@ -140,10 +142,11 @@ async fn store<S: CaseStore, T: Timers, D: Deliver>(
             }
         }
     }
-    deliver(engine, applied.clone(), deliver_in_background).await;
+    let any_applied = !applied.is_empty();
+    deliver(engine, applied, deliver_in_background).await;
     match failure {
         Some(failure) => stored_reply(events.len(), Err(failure)),
-        None if applied.is_empty() => (
+        None if !any_applied => (
             StatusCode::OK,
             json!({ "status": "duplicate", "events": events.len() }),
         ),
@@ -153,17 +156,18 @@ async fn store<S: CaseStore, T: Timers, D: Deliver>(
 
 async fn deliver<S: CaseStore, T: Timers, D: Deliver>(
     engine: &Arc<Engine<S, T, D>>,
-    cases: Vec<CaseId>,
+    cases: Vec<(CaseId, usize)>,
     in_background: bool,
 ) {
+    let cases: Vec<_> = cases.into_iter().filter(|(_, count)| *count > 0).collect();
     if cases.is_empty() {
         return;
     }
     let engine = Arc::clone(engine);
     let work = async move {
-        for case in cases {
+        for (case, count) in cases {
             // A failure stays in the outbox; the sweep delivers it later.
-            if let Err(error) = engine.deliver_outbox(Some(&case)).await {
+            if let Err(error) = engine.deliver_outbox_up_to(Some(&case), count).await {
                 warn!(case_id = %case, %error, "delivery deferred to the next sweep");
             }
         }

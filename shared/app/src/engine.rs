@@ -86,7 +86,12 @@ impl EngineError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IngestOutcome {
     /// The event was applied and recorded (it may have changed nothing but the timeline).
-    Applied { version: u64, effects: usize },
+    /// `deliveries` counts the effects it put in the outbox.
+    Applied {
+        version: u64,
+        effects: usize,
+        deliveries: usize,
+    },
     /// This event id was applied before.
     Duplicate,
 }
@@ -218,6 +223,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 },
             }];
             let effects = decision.effects.len();
+            let deliveries = decision.effects.iter().filter(|e| !e.is_timer()).count();
             match self
                 .commit(
                     decision,
@@ -231,7 +237,11 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             {
                 Ok(version) => {
                     info!(case_id = %case_id, event_id = %event.event_id, version, effects, "event applied");
-                    return Ok(IngestOutcome::Applied { version, effects });
+                    return Ok(IngestOutcome::Applied {
+                        version,
+                        effects,
+                        deliveries,
+                    });
                 }
                 Err(StoreError::Conflict(_)) => continue,
                 Err(StoreError::DuplicateEvent(_)) => return Ok(IngestOutcome::Duplicate),
@@ -407,9 +417,22 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         &self,
         case: Option<&CaseId>,
     ) -> Result<DeliveryReport, EngineError> {
+        self.deliver_outbox_up_to(case, usize::MAX).await
+    }
+
+    /// Like [`Engine::deliver_outbox`], stopping after `max_items` deliveries: a caller that
+    /// knows how many effects it just decided saves the final, empty look at the outbox.
+    pub async fn deliver_outbox_up_to(
+        &self,
+        case: Option<&CaseId>,
+        max_items: usize,
+    ) -> Result<DeliveryReport, EngineError> {
         let mut report = DeliveryReport::default();
         // Each round offers at most the oldest pending item per case; bound the rounds.
         for _ in 0..self.settings.batch_size {
+            if report.total() >= max_items {
+                break;
+            }
             let now = self.clock.now();
             let items = self
                 .store

@@ -65,8 +65,34 @@ pub enum StartError {
     },
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("another server uses the data directory {0} (it holds {LOCK_FILE})")]
+    DataDirInUse(PathBuf),
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Held for as long as the server runs: one server per data directory.
+const LOCK_FILE: &str = "server.lock";
+
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StartError::DataDir {
+            dir: dir.to_owned(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartError::DataDirInUse(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(source)) => Err(StartError::DataDir {
+            dir: dir.to_owned(),
+            source,
+        }),
+    }
 }
 
 /// A started server; dropping it does not stop it, [`RunningServer::shutdown`] does.
@@ -78,6 +104,8 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     wheel: JoinHandle<()>,
+    /// The exclusive lock on the data directory, released when the server is dropped.
+    _directory_lock: std::fs::File,
 }
 
 pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> {
@@ -110,10 +138,24 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         }
     };
 
+    let directory_lock = lock_data_dir(&data_dir)?;
     let store = SqliteStore::open(&data_dir).map_err(|source| StartError::Store {
         dir: data_dir.clone(),
         source,
     })?;
+    let released = store
+        .release_stale_leases()
+        .await
+        .map_err(|source| StartError::Store {
+            dir: data_dir.clone(),
+            source,
+        })?;
+    if released > 0 {
+        warn!(
+            released,
+            "released outbox leases of a previous run that did not finish"
+        );
+    }
     let webhooks = webhooks(&policy, &setting)?;
     let notifiers = notifiers(&setting)?;
     let timers = WheelTimers::new();
@@ -156,6 +198,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         shutdown,
         server,
         wheel,
+        _directory_lock: directory_lock,
     })
 }
 

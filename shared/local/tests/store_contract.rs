@@ -216,9 +216,9 @@ async fn a_locked_database_is_unavailable_not_corrupt() {
     );
 }
 
-/// A crash leaves claimed items leased; the next process must not wait for the lease to end.
+/// A crash leaves claimed items leased; the next owner of the directory releases them.
 #[tokio::test]
-async fn leases_of_a_crashed_process_are_released_when_the_store_is_reopened() {
+async fn leases_of_a_crashed_process_are_released_by_the_next_owner() {
     use app::ports::CaseStore;
     use app::store_contract::{create, page, sample_case, t0};
     let dir = tempfile::tempdir().unwrap();
@@ -244,6 +244,17 @@ async fn leases_of_a_crashed_process_are_released_when_the_store_is_reopened() {
     drop(store); // the process dies with the lease held
 
     let reopened = local::store::SqliteStore::open(dir.path()).unwrap();
+    assert!(
+        reopened
+            .claim_outbox(write.now, lease, 10, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        reopened.release_stale_leases().await.unwrap(),
+        claimed.len()
+    );
     let again = reopened
         .claim_outbox(write.now, lease, 10, Some(&case_id))
         .await

@@ -122,21 +122,28 @@ impl SqliteStore {
             .ctx("set cache_size")?;
         conn.set_prepared_statement_cache_capacity(32);
         schema::migrate(&mut conn)?;
-        // Leases belong to the process that took them, and one server owns a data directory:
-        // a lease found on open was held by a process that died before finishing. Release it,
-        // or the item (and, by the per-case order, every later item of its case) would wait
-        // for the lease to run out after a crash.
-        conn.execute(
-            "UPDATE outbox SET lease_until = NULL \
-             WHERE state = 'pending' AND lease_until IS NOT NULL",
-            [],
-        )
-        .ctx("release stale outbox leases")?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path,
             checkpointer: None,
         })
+    }
+
+    /// Release every outbox lease. Leases belong to the process that took them, so a lease
+    /// found when a server starts was held by a process that died before finishing; without
+    /// this the item, and by the per-case order every later item of its case, would wait for
+    /// the lease to run out. Only the process that owns the data directory may call it (the
+    /// local runtime holds an exclusive lock on the directory first).
+    pub async fn release_stale_leases(&self) -> Result<usize, StoreError> {
+        self.with_conn("release stale leases", |conn| {
+            conn.execute(
+                "UPDATE outbox SET lease_until = NULL \
+                 WHERE state = 'pending' AND lease_until IS NOT NULL",
+                [],
+            )
+            .ctx("release stale outbox leases")
+        })
+        .await
     }
 
     /// Run `op` with the connection on the blocking pool.
