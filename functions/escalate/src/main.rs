@@ -1,0 +1,18 @@
+//! The `escalate` Lambda function: build everything once, then handle schedule invocations.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use std::sync::Arc;
+
+// One invocation at a time per execution environment: no worker threads to start.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda::init_json_logs();
+    let started = lambda::start(&[]).await.map_err(lambda::init_failed)?;
+    let engine = Arc::clone(&started.engine);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let engine = Arc::clone(&engine);
+        async move { escalate::handle(&engine, event.payload).await }
+    }))
+    .await
+}

@@ -1,0 +1,26 @@
+//! `POST /webhooks/twilio/recording`: Twilio recording status callbacks (voicemails), verified
+//! with the account's auth token over the public URL Twilio called. Behind the HTTP API that URL
+//! is not the one the function sees, so it is rebuilt from `PUBLIC_BASE_URL` (the API's
+//! `$default` stage URL, or a custom domain) plus the request's path and query.
+//!
+//! Only the Twilio handler is configured here.
+
+use api::Webhooks;
+use domain::policy::Policy;
+use lambda::{InitError, SecretSpec, Settings};
+use providers::{Classifier, TwilioConfig, TwilioHandler};
+
+pub use lambda::http::{handle, webhook_app};
+
+/// `TWILIO_AUTH_TOKEN`, from the Secrets Manager secret `TWILIO_AUTH_TOKEN_SECRET_ID` names.
+pub const SECRETS: [SecretSpec; 1] = [SecretSpec::required("TWILIO_AUTH_TOKEN")];
+
+pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitError> {
+    let config = TwilioConfig::from_env(settings.lookup())
+        .map_err(|error| InitError::config("twilio")(&error))?;
+    Ok(Webhooks {
+        zendesk: None,
+        intercom: None,
+        twilio: Some(TwilioHandler::new(config, Classifier::from(policy))),
+    })
+}

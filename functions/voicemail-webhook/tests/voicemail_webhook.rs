@@ -1,0 +1,75 @@
+//! The `voicemail-webhook` handler with a recorded API Gateway event (a Twilio form post,
+//! base64-encoded as API Gateway delivers it), against moto and wiremock (PagerDuty).
+//! Run through `scripts/test.sh`, which starts moto and exports `AWS_ENDPOINT_URL`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use app::ports::CaseStore;
+use domain::case::CaseId;
+use lambda::Settings;
+use lambda::http::Router;
+use lambda::test_support::{Harness, read_response};
+use tests::payloads::{berlin, twilio_recording};
+
+const EVENT: &str = include_str!("fixtures/apigw-v2-twilio.json");
+const RECORDING: &str = "RE0123456789abcdef0123456789abcdef";
+
+async fn start(now: &str) -> (Harness, Router) {
+    let harness = Harness::start("voicemail", berlin(now)).await;
+    let webhooks = voicemail_webhook::webhooks(&harness.settings, harness.engine.policy())
+        .expect("the Twilio token and the public URL are set");
+    let app = voicemail_webhook::webhook_app(harness.engine.clone(), webhooks);
+    (harness, app)
+}
+
+#[tokio::test]
+async fn a_voicemail_is_stored_and_pages_the_on_call_engineer_once() {
+    let (harness, app) = start("2026-12-06T03:00").await;
+    let dedup = format!("twilio-{RECORDING}/voicemail");
+    harness.expect_pagerduty("trigger", &dedup, 1).await;
+    let form = twilio_recording(RECORDING, "completed", harness.now());
+
+    let request = harness.twilio_event(EVENT, &form);
+    let (status, body) = read_response(voicemail_webhook::handle(app.clone(), request).await).await;
+    assert_eq!(status, 202, "{body}");
+    // Twilio retries a callback it thinks failed: the repeat changes nothing.
+    let again = harness.twilio_event(EVENT, &form);
+    let (status, _) = read_response(voicemail_webhook::handle(app, again).await).await;
+    assert_eq!(status, 200);
+
+    let case = CaseId::parse(&format!("twilio-{RECORDING}")).unwrap();
+    let stored = harness
+        .engine
+        .store()
+        .load(&case)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(stored.version, 1);
+    let events = harness.pagerduty_events().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["payload"]["severity"], "critical");
+}
+
+#[tokio::test]
+async fn a_signature_over_another_url_is_refused() {
+    let (harness, app) = start("2026-12-01T11:00").await;
+    let form = twilio_recording(RECORDING, "completed", harness.now());
+    let mut request = harness.twilio_event(EVENT, &form);
+    // Signed for the URL Twilio called; the request claims another path.
+    *request.uri_mut() =
+        "https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com/webhooks/twilio/recording?x=1"
+            .parse()
+            .unwrap();
+    let (status, _) = read_response(voicemail_webhook::handle(app, request).await).await;
+    assert_eq!(status, 401);
+    assert!(harness.stack.items().await.is_empty());
+}
+
+#[test]
+fn without_the_public_url_the_function_does_not_start() {
+    let settings = Settings::from_pairs([("TWILIO_AUTH_TOKEN", "token")]);
+    let error = voicemail_webhook::webhooks(&settings, &config::default_policy().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("PUBLIC_BASE_URL"), "{error}");
+}

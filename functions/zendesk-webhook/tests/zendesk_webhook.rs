@@ -1,0 +1,214 @@
+//! The `zendesk-webhook` handler with recorded API Gateway events, against moto (DynamoDB,
+//! EventBridge Scheduler, Secrets Manager) and wiremock (PagerDuty). Run through
+//! `scripts/test.sh`, which starts moto and exports `AWS_ENDPOINT_URL`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use app::ports::CaseStore;
+use domain::case::{CaseId, TimerKind};
+use lambda::http::Router;
+use lambda::test_support::{Harness, read_response, sdk_config, unique};
+use lambda::{SecretSpec, Settings};
+use tests::payloads::{Ticket, berlin};
+
+const EVENT: &str = include_str!("fixtures/apigw-v2-zendesk.json");
+
+async fn start(now: &str) -> (Harness, Router) {
+    let harness = Harness::start("zendesk", berlin(now)).await;
+    let webhooks = zendesk_webhook::webhooks(&harness.settings, harness.engine.policy())
+        .expect("the Zendesk secret is set");
+    let app = zendesk_webhook::webhook_app(harness.engine.clone(), webhooks);
+    (harness, app)
+}
+
+fn case_id(ticket: &Ticket) -> CaseId {
+    CaseId::parse(&ticket.case_id()).unwrap()
+}
+
+#[tokio::test]
+async fn a_new_ticket_is_stored_in_dynamodb_and_its_dispatch_deadline_scheduled() {
+    let (harness, app) = start("2026-12-01T09:00").await;
+    let ticket = Ticket::new("7101", berlin("2026-12-01T09:00"), "HIGH");
+
+    let request = harness.zendesk_event(EVENT, &ticket.created());
+    let (status, body) = read_response(zendesk_webhook::handle(app, request).await).await;
+    assert_eq!(status, 202, "{body}");
+
+    // The case, its timeline, the dedup record: all in the test's own table.
+    let items = harness.stack.items().await;
+    assert!(
+        items.len() >= 2,
+        "expected the case and its records, got {items:?}"
+    );
+    assert!(
+        format!("{items:?}").contains(&ticket.case_id()),
+        "no item names the case: {items:?}"
+    );
+    let stored = harness
+        .engine
+        .store()
+        .load(&case_id(&ticket))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.version, 1);
+    let dispatch_due = stored.case.dispatch.as_ref().unwrap().due;
+    assert_eq!(
+        dispatch_due,
+        berlin("2026-12-01T10:00"),
+        "one business hour"
+    );
+
+    // The dispatch timer: a one-time schedule at the deadline, in UTC, invoking escalate.
+    let schedule = harness
+        .stack
+        .schedule(&ticket.case_id(), TimerKind::Dispatch)
+        .await
+        .expect("the dispatch schedule exists");
+    assert_eq!(
+        schedule.schedule_expression(),
+        Some("at(2026-12-01T09:00:00)")
+    );
+    assert_eq!(schedule.schedule_expression_timezone(), Some("UTC"));
+    let target = schedule.target().unwrap();
+    assert_eq!(
+        target.arn(),
+        lambda::test_support::Stack::escalate_function_arn()
+    );
+    let input: serde_json::Value = serde_json::from_str(target.input().unwrap()).unwrap();
+    assert_eq!(
+        input,
+        serde_json::json!({ "case_id": ticket.case_id(), "timer": "dispatch" })
+    );
+    assert!(
+        harness.pagerduty_events().await.is_empty(),
+        "nothing is due yet"
+    );
+}
+
+#[tokio::test]
+async fn assigning_the_ticket_deletes_its_dispatch_schedule() {
+    let (harness, app) = start("2026-12-01T09:00").await;
+    let mut ticket = Ticket::new("7102", berlin("2026-12-01T09:00"), "HIGH");
+    let created = harness.zendesk_event(EVENT, &ticket.created());
+    let (status, _) = read_response(zendesk_webhook::handle(app.clone(), created).await).await;
+    assert_eq!(status, 202);
+    assert!(
+        harness
+            .stack
+            .schedule(&ticket.case_id(), TimerKind::Dispatch)
+            .await
+            .is_some()
+    );
+
+    harness.clock.set(berlin("2026-12-01T09:20"));
+    let assigned = ticket.assigned("8447388090496", berlin("2026-12-01T09:20"));
+    let request = harness.zendesk_event(EVENT, &assigned);
+    let (status, body) = read_response(zendesk_webhook::handle(app, request).await).await;
+    assert_eq!(status, 202, "{body}");
+
+    assert!(
+        harness
+            .stack
+            .schedule(&ticket.case_id(), TimerKind::Dispatch)
+            .await
+            .is_none(),
+        "the dispatch schedule is deleted once the ticket is assigned"
+    );
+    let stored = harness
+        .engine
+        .store()
+        .load(&case_id(&ticket))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.case.dispatch.as_ref().unwrap().met_at.is_some());
+}
+
+#[tokio::test]
+async fn the_same_event_twice_is_stored_once() {
+    let (harness, app) = start("2026-12-01T09:00").await;
+    let ticket = Ticket::new("7103", berlin("2026-12-01T09:00"), "NORMAL");
+    let created = ticket.created();
+    let first = harness.zendesk_event(EVENT, &created);
+    let second = harness.zendesk_event(EVENT, &created);
+    assert_eq!(
+        read_response(zendesk_webhook::handle(app.clone(), first).await)
+            .await
+            .0,
+        202
+    );
+    let (status, body) = read_response(zendesk_webhook::handle(app, second).await).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("duplicate")),
+        "{body}"
+    );
+    let stored = harness
+        .engine
+        .store()
+        .load(&case_id(&ticket))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.version, 1);
+}
+
+#[tokio::test]
+async fn a_forged_signature_is_refused_and_nothing_is_written() {
+    let (harness, app) = start("2026-12-01T09:00").await;
+    let ticket = Ticket::new("7104", berlin("2026-12-01T09:00"), "URGENT");
+    let mut request = harness.zendesk_event(EVENT, &ticket.created());
+    request.headers_mut().insert(
+        "x-zendesk-webhook-signature",
+        "bm90IHRoZSByaWdodCBzaWduYXR1cmU=".parse().unwrap(),
+    );
+    let (status, _) = read_response(zendesk_webhook::handle(app, request).await).await;
+    assert_eq!(status, 401);
+    assert!(harness.stack.items().await.is_empty());
+    assert!(
+        harness
+            .stack
+            .schedule(&ticket.case_id(), TimerKind::Dispatch)
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_signing_secret_is_read_from_secrets_manager_at_init() {
+    let sdk = sdk_config().await;
+    let name = unique("support-sla/zendesk-webhook-secret");
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&name)
+        .secret_string("s3cret-from-secrets-manager")
+        .send()
+        .await
+        .unwrap();
+    let settings = Settings::from_pairs([("ZENDESK_WEBHOOK_SECRET_SECRET_ID", name.as_str())])
+        .resolve_secrets(&sdk, &zendesk_webhook::SECRETS)
+        .await
+        .unwrap();
+    assert_eq!(
+        settings.get("ZENDESK_WEBHOOK_SECRET").as_deref(),
+        Some("s3cret-from-secrets-manager")
+    );
+
+    let missing = Settings::from_pairs([("ZENDESK_WEBHOOK_SECRET_SECRET_ID", "no/such/secret")])
+        .resolve_secrets(&sdk, &[SecretSpec::required("ZENDESK_WEBHOOK_SECRET")])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("ZENDESK_WEBHOOK_SECRET_SECRET_ID") && missing.contains("no/such/secret"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn without_its_secret_the_function_does_not_start() {
+    let error = zendesk_webhook::webhooks(&Settings::default(), &config::default_policy().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("ZENDESK_WEBHOOK_SECRET"), "{error}");
+}

@@ -1,0 +1,206 @@
+//! What every Lambda function of support-sla shares: the composition root of the AWS runtime,
+//! as `local::runtime` is for the local one.
+//!
+//! A function's `main` calls [`init_json_logs`], then [`start`] once per execution environment
+//! (the SDK configuration, the secrets, the policy, the clients and the engine), then hands each
+//! event to the handler in its `lib.rs`. A setting that is missing or invalid fails the start
+//! with a message that names the variable ([`InitError`]).
+
+pub mod http;
+mod logs;
+pub mod settings;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use logs::init_json_logs;
+pub use settings::{SECRET_ID_SUFFIX, SecretSpec, Settings};
+
+use app::ports::{Clock, SystemClock};
+use app::{Engine, Notifiers};
+use aws::scheduler::{SchedulerConfig, SchedulerTimers};
+use aws::ses::SesMailer;
+use aws::store::DynamoStore;
+use domain::policy::Policy;
+use notify::{PagerDutyClient, PagerDutyConfig, SlackConfig, SlackWebhook};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tracing::{error, info, warn};
+
+pub type LambdaNotifiers = Notifiers<PagerDutyClient, SlackWebhook, SesMailer>;
+pub type LambdaEngine = Engine<DynamoStore, SchedulerTimers, LambdaNotifiers>;
+
+/// The table's name.
+pub const TABLE_NAME_VAR: &str = "TABLE_NAME";
+/// A policy file packaged with the function; relative paths are read from `LAMBDA_TASK_ROOT`.
+pub const POLICY_FILE_VAR: &str = "POLICY_FILE";
+
+/// The secrets every function needs, since every function delivers its outbox: a page without
+/// a routing key would be recorded and never sent, so the key is required in AWS.
+pub const NOTIFIER_SECRETS: [SecretSpec; 2] = [
+    SecretSpec::required(notify::ROUTING_KEY_VAR),
+    SecretSpec::optional(notify::WEBHOOK_URL_VAR),
+];
+
+/// Why a function could not start. Every variant names the setting to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("environment variable {name} is not set ({hint})")]
+    Missing { name: String, hint: String },
+    #[error("cannot read the secret {secret_id:?} named by {variable}: {reason}")]
+    Secret {
+        variable: String,
+        secret_id: String,
+        reason: String,
+    },
+    #[error("the policy ({source_name}) is invalid: {reason}")]
+    Policy { source_name: String, reason: String },
+    /// An adapter's own configuration error, which names its variable.
+    #[error("{component}: {reason}")]
+    Config {
+        component: &'static str,
+        reason: String,
+    },
+}
+
+impl InitError {
+    pub fn config(component: &'static str) -> impl FnOnce(&dyn std::fmt::Display) -> Self {
+        move |reason| InitError::Config {
+            component,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Log why the start failed and turn it into the error `main` returns (the runtime then reports
+/// an init error and Lambda retries the start on the next invocation).
+pub fn init_failed(error: InitError) -> Box<dyn std::error::Error + Send + Sync> {
+    error!(error = %error, "function could not start");
+    Box::new(error)
+}
+
+/// Everything a function builds once per execution environment.
+#[derive(Debug)]
+pub struct Started {
+    pub settings: Settings,
+    pub sdk: aws_config::SdkConfig,
+    pub policy: Arc<Policy>,
+    pub engine: Arc<LambdaEngine>,
+}
+
+/// Load the SDK configuration, the settings with `NOTIFIER_SECRETS` plus the function's own
+/// secrets, the policy, and build the engine on the system clock.
+pub async fn start(own_secrets: &[SecretSpec]) -> Result<Started, InitError> {
+    let sdk = aws::config::load_sdk_config().await;
+    let mut specs = NOTIFIER_SECRETS.to_vec();
+    specs.extend_from_slice(own_secrets);
+    let settings = Settings::from_env().resolve_secrets(&sdk, &specs).await?;
+    let policy = Arc::new(load_policy(&settings)?);
+    let engine = build_engine(&settings, &sdk, Arc::clone(&policy), Arc::new(SystemClock))?;
+    Ok(Started {
+        settings,
+        sdk,
+        policy,
+        engine: Arc::new(engine),
+    })
+}
+
+/// `config::default_policy()` unless `POLICY_FILE` names a file packaged with the function.
+pub fn load_policy(settings: &Settings) -> Result<Policy, InitError> {
+    match settings.get(POLICY_FILE_VAR) {
+        None => config::default_policy().map_err(|error| InitError::Policy {
+            source_name: String::from("the built-in default policy"),
+            reason: error.to_string(),
+        }),
+        Some(file) => {
+            let path = policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref());
+            let policy = config::load_policy(&path).map_err(|error| InitError::Policy {
+                source_name: format!("{POLICY_FILE_VAR}={}", path.display()),
+                reason: error.to_string(),
+            })?;
+            info!(policy_file = %path.display(), "policy loaded");
+            Ok(policy)
+        }
+    }
+}
+
+fn policy_path(file: &str, task_root: Option<&str>) -> PathBuf {
+    let path = Path::new(file);
+    match task_root {
+        Some(root) if path.is_relative() => Path::new(root).join(path),
+        _ => path.to_owned(),
+    }
+}
+
+/// The engine over DynamoDB (`TABLE_NAME`), EventBridge Scheduler (`SCHEDULE_GROUP`,
+/// `ESCALATE_FUNCTION_ARN`, `SCHEDULER_ROLE_ARN`, `SCHEDULER_DLQ_ARN`), SES
+/// (`SES_FROM_ADDRESS`, `SUPPORT_MAILBOX`, `SES_CONFIGURATION_SET`), PagerDuty and Slack.
+/// The SDK clients are built here, once; they connect lazily.
+pub fn build_engine(
+    settings: &Settings,
+    sdk: &aws_config::SdkConfig,
+    policy: Arc<Policy>,
+    clock: Arc<dyn Clock>,
+) -> Result<LambdaEngine, InitError> {
+    let table = settings.require(TABLE_NAME_VAR)?;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
+    let scheduler = SchedulerConfig::from_lookup(settings.lookup())
+        .map_err(|e| InitError::config("scheduler")(&e))?;
+    let timers = SchedulerTimers::new(aws_sdk_scheduler::Client::new(sdk), scheduler);
+    let mailer = SesMailer::from_lookup(settings.lookup(), aws_sdk_sesv2::Client::new(sdk))
+        .map_err(|e| InitError::config("ses")(&e))?;
+    let notifiers = notifiers(settings, mailer)?;
+    Ok(Engine::new(policy, store, timers, notifiers, clock))
+}
+
+fn notifiers(settings: &Settings, mailer: SesMailer) -> Result<LambdaNotifiers, InitError> {
+    let config_error = |e: notify::ConfigError| InitError::config("notify")(&e);
+    let http = notify::http_client().map_err(config_error)?;
+    let pager = PagerDutyClient::new(
+        PagerDutyConfig::from_lookup(settings.lookup()).map_err(config_error)?,
+        http.clone(),
+    );
+    let slack = SlackWebhook::new(
+        SlackConfig::from_lookup(settings.lookup()).map_err(config_error)?,
+        http,
+    );
+    if !slack.is_configured() {
+        warn!("SLACK_WEBHOOK_URL is not configured: Slack messages are recorded, not sent");
+    }
+    Ok(Notifiers {
+        pager,
+        slack,
+        mailer,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relative_policy_file_is_read_from_the_task_root() {
+        assert_eq!(
+            policy_path("policy.toml", Some("/var/task")),
+            Path::new("/var/task/policy.toml")
+        );
+        assert_eq!(
+            policy_path("/opt/policy.toml", Some("/var/task")),
+            Path::new("/opt/policy.toml")
+        );
+        assert_eq!(policy_path("policy.toml", None), Path::new("policy.toml"));
+    }
+
+    #[test]
+    fn without_policy_file_the_default_policy_is_used_and_a_bad_file_is_named() {
+        assert!(load_policy(&Settings::default()).is_ok());
+        let settings = Settings::from_pairs([(POLICY_FILE_VAR, "/nonexistent/policy.toml")]);
+        let message = load_policy(&settings)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            message.contains("POLICY_FILE=/nonexistent/policy.toml"),
+            "{message}"
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! Helpers for the functions' tests against moto server (feature `test-support`).
+//!
+//! Each test gets its own table, schedule group and sender identity (unique names), so tests run
+//! in parallel against one moto server without seeing each other's data. `scripts/test.sh`
+//! starts moto and exports `AWS_ENDPOINT_URL`; without it these helpers fail the test with a
+//! message saying so (they never fall back to real AWS).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::{LambdaEngine, Settings, build_engine};
+use app::ports::Clock;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use domain::policy::Policy;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "eu-central-1";
+pub const ROUTING_KEY: &str = "R0UT1NGKEY0123456789abcdef012345";
+pub const PAGERDUTY_PATH: &str = "/v2/enqueue";
+pub const SENDER: &str = "support@acme-hosting.example";
+pub const SUPPORT_MAILBOX: &str = "Acme Hosting Support <support@acme-hosting.example>";
+
+/// moto's endpoint, or a failed test that says how to get one.
+pub fn endpoint() -> String {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+        _ => panic!(
+            "AWS_ENDPOINT_URL is not set: these tests run against moto server. Run them with \
+             scripts/test.sh, which starts moto on 127.0.0.1 and exports AWS_ENDPOINT_URL \
+             (or start moto_server yourself and export AWS_ENDPOINT_URL=http://127.0.0.1:<port>)"
+        ),
+    }
+}
+
+/// A name no other test (or earlier run against the same moto) uses.
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{prefix}-{}-{nanos:09}-{n}", std::process::id())
+}
+
+/// The SDK configuration for moto: its endpoint, a fixed region, test credentials.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new(REGION))
+        .test_credentials()
+        .load()
+        .await
+}
+
+/// One test's AWS resources in moto.
+#[derive(Debug)]
+pub struct Stack {
+    pub endpoint: String,
+    pub sdk: SdkConfig,
+    pub table: String,
+    pub group: String,
+}
+
+impl Stack {
+    /// A fresh table and schedule group, and the sender identity verified.
+    pub async fn create(prefix: &str) -> Self {
+        let endpoint = endpoint();
+        let sdk = sdk_config().await;
+        let table = unique(&format!("{prefix}-cases"));
+        let group = unique(&format!("{prefix}-timers"));
+        aws::store::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+            .await
+            .unwrap_or_else(|error| panic!("cannot create table {table} in moto: {error}"));
+        aws_sdk_scheduler::Client::new(&sdk)
+            .create_schedule_group()
+            .name(&group)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("cannot create schedule group {group}: {error:?}"));
+        aws_sdk_sesv2::Client::new(&sdk)
+            .create_email_identity()
+            .email_identity(SENDER)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("cannot verify {SENDER} in moto: {error:?}"));
+        Self {
+            endpoint,
+            sdk,
+            table,
+            group,
+        }
+    }
+
+    pub fn escalate_function_arn() -> String {
+        format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:support-sla-escalate")
+    }
+
+    /// Every setting a function reads, as `template.yaml` would set them, with the secrets
+    /// given directly and PagerDuty at `pagerduty_uri` (a wiremock server).
+    pub fn settings(&self, pagerduty_uri: &str) -> Settings {
+        Settings::from_pairs([
+            ("TABLE_NAME", self.table.clone()),
+            ("SCHEDULE_GROUP", self.group.clone()),
+            ("ESCALATE_FUNCTION_ARN", Self::escalate_function_arn()),
+            (
+                "SCHEDULER_ROLE_ARN",
+                format!("arn:aws:iam::{ACCOUNT}:role/support-sla-scheduler"),
+            ),
+            (
+                "SCHEDULER_DLQ_ARN",
+                format!("arn:aws:sqs:{REGION}:{ACCOUNT}:support-sla-scheduler-dlq"),
+            ),
+            ("SES_FROM_ADDRESS", SENDER.to_owned()),
+            ("SUPPORT_MAILBOX", SUPPORT_MAILBOX.to_owned()),
+            ("PAGERDUTY_ROUTING_KEY", ROUTING_KEY.to_owned()),
+            (
+                "PAGERDUTY_EVENTS_URL",
+                format!("{}{PAGERDUTY_PATH}", pagerduty_uri.trim_end_matches('/')),
+            ),
+        ])
+    }
+
+    /// The engine a function builds at init, on the test's clock.
+    pub fn engine(&self, settings: &Settings, clock: Arc<dyn Clock>) -> Arc<LambdaEngine> {
+        let policy = Arc::new(config::default_policy().unwrap());
+        Arc::new(build_engine(settings, &self.sdk, policy, clock).unwrap())
+    }
+
+    pub fn policy() -> Policy {
+        config::default_policy().unwrap()
+    }
+
+    pub fn scheduler(&self) -> aws_sdk_scheduler::Client {
+        aws_sdk_scheduler::Client::new(&self.sdk)
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    /// The schedule of `timer` for `case_id`, if it exists.
+    pub async fn schedule(
+        &self,
+        case_id: &str,
+        timer: domain::case::TimerKind,
+    ) -> Option<aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput> {
+        let name =
+            aws::scheduler::schedule_name(&domain::case::CaseId::parse(case_id).unwrap(), timer);
+        match self
+            .scheduler()
+            .get_schedule()
+            .group_name(&self.group)
+            .name(&name)
+            .send()
+            .await
+        {
+            Ok(schedule) => Some(schedule),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                None
+            }
+            Err(error) => panic!("get_schedule {name}: {error:?}"),
+        }
+    }
+
+    /// Every item of the table (the tables are small: one test's cases).
+    pub async fn items(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let output = self
+            .dynamodb()
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .unwrap();
+        output.items.unwrap_or_default()
+    }
+
+    /// The e-mails moto's SES has accepted from anyone to `to` (moto keeps one store for all
+    /// tests; filter by recipient).
+    pub async fn emails_to(&self, to: &str) -> Vec<Value> {
+        let data: Value = reqwest::get(format!("{}/moto-api/data.json", self.endpoint))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|message| message.to_string().contains(to))
+            .collect()
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event: the recorded `fixture` with the method, path,
+/// headers and body replaced, and the body base64-encoded when `base64` (as API Gateway sends
+/// form posts). Header names are lower-cased, as API Gateway delivers them.
+pub fn apigw_v2_event(
+    fixture: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    base64: bool,
+) -> lambda_http::Request {
+    use base64::Engine as _;
+    let mut event: Value = serde_json::from_str(fixture).unwrap();
+    event["routeKey"] = json!(format!("{method} {path}"));
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["method"] = json!(method);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["requestContext"]["routeKey"] = json!(format!("{method} {path}"));
+    for (name, value) in headers {
+        event["headers"][name.to_ascii_lowercase()] = json!(value);
+    }
+    event["headers"]["content-length"] = json!(body.len().to_string());
+    if base64 {
+        event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
+        event["isBase64Encoded"] = json!(true);
+    } else {
+        event["body"] = json!(String::from_utf8(body.to_vec()).unwrap());
+        event["isBase64Encoded"] = json!(false);
+    }
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+pub const ZENDESK_SECRET: &str = "test-zendesk-signing-secret";
+pub const INTERCOM_SECRET: &str = "test-intercom-client-secret";
+pub const TWILIO_TOKEN: &str = "test-twilio-auth-token";
+/// The HTTP API's `$default` stage URL the functions are told about (`PUBLIC_BASE_URL`).
+pub const PUBLIC_BASE_URL: &str = "https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com";
+pub const API_HOST: &str = "a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com";
+
+/// One test's function environment: its moto resources, PagerDuty (wiremock, no answers
+/// mounted: each test mounts what it expects), a clock the test moves, the settings with every
+/// provider secret set directly, and the engine a function builds at init.
+#[derive(Debug)]
+pub struct Harness {
+    pub stack: Stack,
+    pub pagerduty: wiremock::MockServer,
+    pub clock: app::ports::ManualClock,
+    pub settings: Settings,
+    pub engine: Arc<LambdaEngine>,
+}
+
+impl Harness {
+    pub async fn start(prefix: &str, now: domain::Timestamp) -> Self {
+        let stack = Stack::create(prefix).await;
+        let pagerduty = wiremock::MockServer::start().await;
+        let mut settings = stack.settings(&pagerduty.uri());
+        settings.set("ZENDESK_WEBHOOK_SECRET", ZENDESK_SECRET);
+        settings.set("INTERCOM_CLIENT_SECRET", INTERCOM_SECRET);
+        settings.set("TWILIO_AUTH_TOKEN", TWILIO_TOKEN);
+        settings.set("PUBLIC_BASE_URL", PUBLIC_BASE_URL);
+        let clock = app::ports::ManualClock::new(now);
+        let engine = stack.engine(&settings, Arc::new(clock.clone()));
+        Self {
+            stack,
+            pagerduty,
+            clock,
+            settings,
+            engine,
+        }
+    }
+
+    pub fn now(&self) -> domain::Timestamp {
+        self.clock.now()
+    }
+
+    /// PagerDuty accepts events (202) for `dedup_key` and `action`, and must see exactly
+    /// `times` of them by the end of the test (checked when the mock server is dropped).
+    pub async fn expect_pagerduty(&self, action: &str, dedup_key: &str, times: u64) {
+        use wiremock::matchers::{body_partial_json, method, path};
+        wiremock::Mock::given(method("POST"))
+            .and(path(PAGERDUTY_PATH))
+            .and(body_partial_json(
+                json!({ "event_action": action, "dedup_key": dedup_key }),
+            ))
+            .respond_with(wiremock::ResponseTemplate::new(202).set_body_json(json!({
+                "status": "success", "message": "Event processed", "dedup_key": dedup_key
+            })))
+            .expect(times)
+            .named(format!("PagerDuty {action} {dedup_key}"))
+            .mount(&self.pagerduty)
+            .await;
+    }
+
+    /// Every other PagerDuty request is accepted too (and not counted).
+    pub async fn accept_other_pagerduty_events(&self) {
+        use wiremock::matchers::{method, path};
+        wiremock::Mock::given(method("POST"))
+            .and(path(PAGERDUTY_PATH))
+            .respond_with(wiremock::ResponseTemplate::new(202).set_body_json(json!({
+                "status": "success", "message": "Event processed"
+            })))
+            .with_priority(10)
+            .mount(&self.pagerduty)
+            .await;
+    }
+
+    /// The PagerDuty events received so far.
+    pub async fn pagerduty_events(&self) -> Vec<Value> {
+        self.pagerduty
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|request| serde_json::from_slice(&request.body).unwrap())
+            .collect()
+    }
+
+    /// The Zendesk webhook event for `body`, signed at the clock's time, in the recorded
+    /// API Gateway event `fixture`.
+    pub fn zendesk_event(&self, fixture: &str, body: &Value) -> lambda_http::Request {
+        let body = serde_json::to_vec(body).unwrap();
+        let timestamp = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let signature =
+            providers::zendesk::sign(&providers::Secret::new(ZENDESK_SECRET), &timestamp, &body);
+        apigw_v2_event(
+            fixture,
+            "POST",
+            "/webhooks/zendesk",
+            &[
+                (providers::zendesk::SIGNATURE_HEADER, &signature),
+                (providers::zendesk::TIMESTAMP_HEADER, &timestamp),
+            ],
+            &body,
+            false,
+        )
+    }
+
+    /// The Intercom notification `body`, signed, in the recorded event `fixture`.
+    pub fn intercom_event(&self, fixture: &str, body: &Value) -> lambda_http::Request {
+        let body = serde_json::to_vec(body).unwrap();
+        let signature = providers::intercom::sign(&providers::Secret::new(INTERCOM_SECRET), &body);
+        apigw_v2_event(
+            fixture,
+            "POST",
+            "/webhooks/intercom",
+            &[(providers::intercom::SIGNATURE_HEADER, &signature)],
+            &body,
+            false,
+        )
+    }
+
+    /// The Twilio callback `form`, signed over the public URL, base64-encoded as API Gateway
+    /// delivers form posts, in the recorded event `fixture`.
+    pub fn twilio_event(&self, fixture: &str, form: &[(&str, String)]) -> lambda_http::Request {
+        let path = "/webhooks/twilio/recording";
+        let mut encoder = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form {
+            encoder.append_pair(name, value);
+        }
+        let body = encoder.finish().into_bytes();
+        let signature = providers::twilio::sign(
+            &providers::Secret::new(TWILIO_TOKEN),
+            &format!("{PUBLIC_BASE_URL}{path}"),
+            &body,
+        );
+        apigw_v2_event(
+            fixture,
+            "POST",
+            path,
+            &[(providers::twilio::SIGNATURE_HEADER, &signature)],
+            &body,
+            true,
+        )
+    }
+}
+
+/// A response's status and JSON body (an empty body reads as `null`).
+pub async fn read_response(response: http::Response<axum::body::Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, body)
+}
