@@ -25,5 +25,5 @@ sleep 2  # let background deliveries finish
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 open=$(curl -sf "http://127.0.0.1:$PORT/api/cases?limit=100000" | python3 -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin)["cases"] if c["state"]=="open"))')
-echo "open cases:  $open"
+echo "open cases:  $open (of the 10,000 newest, the most the API lists)"
 echo "server RSS:  $((rss / 1024)) MiB with those cases stored (peak during the load: $((hwm / 1024)) MiB)"

@@ -80,6 +80,25 @@ fn store_benches(c: &mut Criterion) {
             version = runtime.block_on(store.commit(write)).unwrap();
         });
     });
+
+    // 32 new cases committed concurrently, as 32 webhook requests in flight do: the store's
+    // thread groups them into few transactions. Divide by 32 for the cost per commit.
+    c.bench_function("32 concurrent commits of new cases", |b| {
+        b.iter(|| {
+            let commits: Vec<_> = (0..32)
+                .map(|_| {
+                    n += 1;
+                    let (store, write) = (store.clone(), new_case_write(n));
+                    runtime.spawn(async move { store.commit(write).await })
+                })
+                .collect();
+            runtime.block_on(async {
+                for commit in commits {
+                    commit.await.unwrap().unwrap();
+                }
+            });
+        });
+    });
 }
 
 criterion_group!(benches, store_benches);

@@ -1,13 +1,14 @@
 //! The embedded case store: [`SqliteStore`], `app::ports::CaseStore` on one SQLite database.
 //!
-//! One connection behind a mutex serves every operation. SQLite is synchronous, so each
-//! operation runs on Tokio's blocking pool (`spawn_blocking`) and async callers never block
-//! the runtime. Every write is one `BEGIN IMMEDIATE` transaction: it takes SQLite's write lock
-//! before reading, so the version and event checks and the writes that follow them are atomic
-//! even against another process using the same file.
+//! One connection, owned by the store's thread (`worker`), serves every operation; async
+//! callers never block the runtime. Operations that arrive while the thread is busy are
+//! committed together in one transaction, each in a savepoint of its own, so the cost of a
+//! commit is shared under load. The thread takes SQLite's write lock (`BEGIN IMMEDIATE`)
+//! before an operation reads, so the version and event checks and the writes that follow them
+//! are atomic even against another process using the same file.
 //!
-//! JSON is encoded before the lock is taken and decoded after it is released, so the lock is
-//! held only for the SQL itself. A file store checkpoints its WAL on a thread of its own
+//! JSON is encoded before an operation is queued and decoded after it is answered, so the
+//! store's thread does only the SQL. A file store checkpoints its WAL on a thread of its own
 //! (`checkpoint`), so that no commit pays for copying pages back or for an fsync.
 //!
 //! Where the `CaseStore` contract leaves room, this store follows the reading documented in
@@ -18,6 +19,7 @@
 mod checkpoint;
 mod codec;
 mod schema;
+mod worker;
 
 pub use schema::SCHEMA_VERSION;
 
@@ -32,19 +34,20 @@ use codec::{
 };
 use domain::Timestamp;
 use domain::case::CaseId;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
+use worker::Worker;
 
 /// How long an operation waits for another process's write lock before it reports the store
 /// unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The SQLite case store. Cheap to clone: clones share one connection.
+/// The SQLite case store. Cheap to clone: clones share one connection and its thread.
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    worker: Worker,
     path: Option<PathBuf>,
     /// Checkpoints the WAL of a file store; stops when the last clone is dropped.
     checkpointer: Option<Arc<Checkpointer>>,
@@ -123,7 +126,7 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(32);
         schema::migrate(&mut conn)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            worker: Worker::start(conn)?,
             path,
             checkpointer: None,
         })
@@ -146,21 +149,13 @@ impl SqliteStore {
         .await
     }
 
-    /// Run `op` with the connection on the blocking pool.
+    /// Run `op` on the store's thread, inside a transaction (see `worker`).
     async fn with_conn<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A panic while the lock was held left no transaction open: rusqlite rolls back
-            // when the transaction is dropped during unwinding. The connection is usable.
-            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut conn)
-        })
-        .await
-        .map_err(|error| StoreError::Unavailable(format!("{op}: store worker failed: {error}")))?
+        self.worker.run(op, f).await
     }
 }
 
@@ -205,11 +200,8 @@ impl EncodedWrite {
         })
     }
 
-    fn apply(self, conn: &mut Connection) -> Result<u64, StoreError> {
+    fn apply(self, tx: &Connection) -> Result<u64, StoreError> {
         let id = self.id.as_str();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("commit: begin")?;
         // The event first: a duplicate is the final answer, a conflict would only be retried.
         if let Some(event_id) = &self.event_id {
             let seen = tx
@@ -288,7 +280,6 @@ impl EncodedWrite {
                     .ctx("commit: add outbox item")?;
             }
         }
-        tx.commit().ctx("commit")?;
         Ok(version)
     }
 }
@@ -342,10 +333,7 @@ impl EncodedFinish {
         })
     }
 
-    fn apply(self, conn: &mut Connection) -> Result<(), StoreError> {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("finish delivery: begin")?;
+    fn apply(self, tx: &Connection) -> Result<(), StoreError> {
         let current: Option<(String, String)> = tx
             .prepare_cached("SELECT case_id, state FROM outbox WHERE key = ?1")
             .ctx("finish delivery: read item")?
@@ -404,7 +392,7 @@ impl EncodedFinish {
                 .execute(params![case_id, at, entry])
                 .ctx("finish delivery: append timeline")?;
         }
-        tx.commit().ctx("finish delivery: commit")
+        Ok(())
     }
 }
 
@@ -429,15 +417,12 @@ const CLAIM_ALL: &str = claim_sql!("");
 const CLAIM_CASE: &str = claim_sql!("AND o.case_id = ?3");
 
 fn claim(
-    conn: &mut Connection,
+    tx: &Connection,
     now: i64,
     lease_until: i64,
     limit: i64,
     case: Option<&str>,
 ) -> Result<Vec<OutboxRow>, StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx("claim outbox: begin")?;
     let claimed = {
         let read =
             |row: &rusqlite::Row<'_>| Ok((row.get::<_, i64>(0)?, OutboxRow::from_row(row, 1)?));
@@ -468,7 +453,6 @@ fn claim(
         }
         rows.into_iter().map(|(_, row)| row).collect()
     };
-    tx.commit().ctx("claim outbox: commit")?;
     Ok(claimed)
 }
 
