@@ -410,7 +410,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         }
     }
 
-    /// Deliver pending outbox effects (of one case, or all), in order per case, until none is
+    /// Deliver pending outbox effects (of one case, or all), in order per lane, until none is
     /// ready. Temporary failures are retried later with backoff; after the last attempt, or on
     /// a permanent failure, the effect is marked failed and stays visible.
     pub async fn deliver_outbox(
@@ -428,7 +428,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         max_items: usize,
     ) -> Result<DeliveryReport, EngineError> {
         let mut report = DeliveryReport::default();
-        // Each round offers at most the oldest pending item per case; bound the rounds.
+        // Each round offers at most the oldest pending item per lane; bound the rounds.
         for _ in 0..self.settings.batch_size {
             if report.total() >= max_items {
                 break;

@@ -23,10 +23,11 @@
 //!   a key wins. A new item is created with `created_at = next_attempt_at = write.now`.
 //! - **Leases.** An item is leased until `now + lease`; the lease has expired when
 //!   `lease_until <= now`. `finish_delivery` ends the lease.
-//! - **Order per case.** An item is held back while any older item of the same case is still
-//!   [`DeliveryState::Pending`], whether that one is leased, waiting for a retry or claimable.
-//!   So a claim returns at most one item per case, and one item that keeps failing holds back
-//!   the later items of its case until it is final.
+//! - **Order per lane.** Every item has a delivery lane, `Effect::delivery_lane`: a page and
+//!   its resolve share one (the alert), every Slack message and e-mail has its own. An item is
+//!   held back while an older item of its lane is still [`DeliveryState::Pending`], whether
+//!   that one is leased, waiting for a retry or claimable. So a resolve never overtakes its
+//!   trigger, and an item that keeps failing holds back only the later items of its own lane.
 //! - **Attempts.** `Delivered`, `Failed` and `RetryAt` each count one attempt; `NotSent` does not
 //!   (nothing was sent). `RetryAt` records `last_error` and sets `next_attempt_at = at`;
 //!   `Failed` records `last_error`; `Delivered` and `NotSent` record `detail`.
@@ -107,7 +108,8 @@ macro_rules! store_contract_tests {
             claim_filters_by_case,
             a_claimed_item_is_leased_until_the_lease_expires,
             concurrent_claims_never_return_the_same_item,
-            an_item_waits_for_older_pending_items_of_its_case,
+            an_item_waits_for_older_pending_items_of_its_lane,
+            an_item_waiting_for_a_retry_holds_back_nothing_outside_its_lane,
             final_outcomes_are_recorded_and_never_claimed_again,
             a_retry_counts_the_attempt_and_waits_until_its_time,
             finishing_a_final_item_again_changes_nothing,
@@ -1075,7 +1077,7 @@ pub async fn concurrent_claims_never_return_the_same_item<S: CaseStore>(store: S
     assert_eq!(seen.len(), CASES);
 }
 
-pub async fn an_item_waits_for_older_pending_items_of_its_case<S: CaseStore>(store: S) {
+pub async fn an_item_waits_for_older_pending_items_of_its_lane<S: CaseStore>(store: S) {
     let case = sample_case("zendesk-1", at(0));
     let trigger = page(&case, AlertKey::Dispatch);
     let notice = slack(&case, SlackKind::DispatchBreached);
@@ -1083,25 +1085,38 @@ pub async fn an_item_waits_for_older_pending_items_of_its_case<S: CaseStore>(sto
     write.outbox = vec![trigger.clone(), notice.clone()];
     commit_ok(&store, write).await;
     let resolution = resolve(&case, AlertKey::Dispatch);
+    let other_alert = page(&case, AlertKey::FirstResponse);
     let mut write = update(case.clone(), 1, at(5));
-    write.outbox = vec![resolution.clone()];
+    write.outbox = vec![resolution.clone(), other_alert.clone()];
     commit_ok(&store, write).await;
     let (_, other) = case_with_items(&store, "zendesk-2", 6, |c| {
         vec![page(c, AlertKey::Dispatch)]
     })
     .await;
 
-    // One item per case: the trigger, and the other case's item.
+    // The head of every lane, oldest first; the resolve waits behind its trigger.
     assert_eq!(
         claim_keys(&store, at(10), 10, None).await,
-        keys(&[&trigger, &other[0]])
+        keys(&[&trigger, &notice, &other_alert, &other[0]])
     );
-    // The trigger is leased, still pending: nothing after it is offered.
+    // The trigger is leased, still pending: its resolve is not offered.
     assert_eq!(
         claim_keys(&store, at(11), 10, None).await,
         Vec::<String>::new()
     );
-    // Waiting for a retry, still pending: nothing after it is offered.
+    for delivered in [&notice, &other_alert] {
+        store
+            .finish_delivery(
+                &delivered.key,
+                DeliveryOutcome::Delivered {
+                    detail: "ok".into(),
+                },
+                at(12),
+            )
+            .await
+            .expect("finish");
+    }
+    // Waiting for a retry, still pending: its resolve is not offered.
     store
         .finish_delivery(
             &trigger.key,
@@ -1133,21 +1148,56 @@ pub async fn an_item_waits_for_older_pending_items_of_its_case<S: CaseStore>(sto
         .expect("finish");
     assert_eq!(
         claim_keys(&store, at(102), 10, Some(&case.id)).await,
-        keys(&[&notice])
+        keys(&[&resolution])
+    );
+}
+
+pub async fn an_item_waiting_for_a_retry_holds_back_nothing_outside_its_lane<S: CaseStore>(
+    store: S,
+) {
+    let (case, items) = case_with_items(&store, "zendesk-1", 0, |c| {
+        vec![slack(c, SlackKind::DispatchBreached)]
+    })
+    .await;
+    let notice = &items[0];
+    assert_eq!(
+        claim_keys(&store, at(1), 10, Some(&case.id)).await,
+        keys(&[notice])
     );
     store
         .finish_delivery(
             &notice.key,
-            DeliveryOutcome::NotSent {
-                reason: "no webhook".into(),
+            DeliveryOutcome::RetryAt {
+                at: at(3600),
+                error: "Slack answered 503".into(),
             },
-            at(103),
+            at(2),
+        )
+        .await
+        .expect("finish");
+    let trigger = page(&case, AlertKey::Dispatch);
+    let mut write = update(case.clone(), 1, at(5));
+    write.outbox = vec![trigger.clone()];
+    commit_ok(&store, write).await;
+
+    // The page goes out now, not after the Slack message's retry an hour later.
+    assert_eq!(
+        claim_keys(&store, at(10), 10, None).await,
+        keys(&[&trigger])
+    );
+    store
+        .finish_delivery(
+            &trigger.key,
+            DeliveryOutcome::Delivered {
+                detail: "202".into(),
+            },
+            at(11),
         )
         .await
         .expect("finish");
     assert_eq!(
-        claim_keys(&store, at(104), 10, Some(&case.id)).await,
-        keys(&[&resolution])
+        claim_keys(&store, at(3600), 10, Some(&case.id)).await,
+        keys(&[notice])
     );
 }
 
@@ -1506,7 +1556,7 @@ pub async fn outbox_of_returns_every_item_of_a_case_oldest_first<S: CaseStore>(s
 
     // Deliver the trigger, fail the Slack notice, leave the resolve pending.
     assert_eq!(
-        claim_keys(&store, at(3), 10, Some(&case.id)).await,
+        claim_keys(&store, at(3), 1, Some(&case.id)).await,
         keys(&[&first[0]])
     );
     store
@@ -1520,7 +1570,7 @@ pub async fn outbox_of_returns_every_item_of_a_case_oldest_first<S: CaseStore>(s
         .await
         .expect("finish");
     assert_eq!(
-        claim_keys(&store, at(5), 10, Some(&case.id)).await,
+        claim_keys(&store, at(5), 1, Some(&case.id)).await,
         keys(&[&first[1]])
     );
     store

@@ -45,10 +45,11 @@ async fn everything_survives_closing_and_reopening() {
         write.outbox = vec![trigger.clone(), notice.clone()];
         store.commit(write).await.unwrap();
         let claimed = store
-            .claim_outbox(at(1), Duration::from_secs(60), 10, None)
+            .claim_outbox(at(1), Duration::from_secs(60), 1, None)
             .await
             .unwrap();
         assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].key, trigger.key);
         store
             .finish_delivery(
                 &trigger.key,

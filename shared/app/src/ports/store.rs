@@ -170,7 +170,8 @@ pub trait CaseStore: Send + Sync + 'static {
 
     /// Lease pending outbox items whose `next_attempt_at <= now` and whose lease has expired,
     /// oldest first, at most `limit`, optionally of one case only. An item is not offered while
-    /// an older item of the same case is still pending, so a resolve never overtakes its trigger.
+    /// an older item of its delivery lane (`Effect::delivery_lane`) is still pending, so a
+    /// resolve never overtakes its trigger.
     /// Two concurrent claims never return the same item.
     fn claim_outbox(
         &self,

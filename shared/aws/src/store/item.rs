@@ -44,6 +44,8 @@ pub(super) const NEXT_ATTEMPT_AT: &str = "next_attempt_at";
 pub(super) const LEASE_UNTIL: &str = "lease_until";
 pub(super) const LAST_ERROR: &str = "last_error";
 pub(super) const DETAIL: &str = "detail";
+/// `Effect::delivery_lane`: items of one lane are delivered in order.
+pub(super) const LANE: &str = "lane";
 
 // Constant partition keys of the sparse indexes, and sort keys of singleton items.
 pub(super) const DUE_PARTITION: &str = "DUE";
@@ -323,6 +325,7 @@ pub(super) fn new_outbox_item(
         (ENTITY.to_owned(), s("outbox")),
         (OUTBOX_KEY.to_owned(), s(key)),
         (CASE_ID.to_owned(), s(id.as_str())),
+        (LANE.to_owned(), s(effect.delivery_lane(id))),
         (EFFECT.to_owned(), s(encode("effect", effect)?)),
         (CREATED_AT.to_owned(), instant(now)),
         (STATE.to_owned(), s(state_name(DeliveryState::Pending))),

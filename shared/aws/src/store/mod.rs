@@ -46,7 +46,7 @@ use domain::jiff::SignedDuration;
 // Attributes named only inside expressions (`#state`, `#attempts`…) are not imported: the
 // placeholders are derived from the expressions themselves (see `names`).
 use item::{
-    CASE_ID, CASE_SK, DUE_PARTITION, DUE_SK, ITEM_SK, Item, LEASE_UNTIL, LIST_PARTITION,
+    CASE_ID, CASE_SK, DUE_PARTITION, DUE_SK, ITEM_SK, Item, LANE, LEASE_UNTIL, LIST_PARTITION,
     NEXT_ATTEMPT_AT, OUTBOX_KEY_SK, OUTBOX_PREFIX, PENDING_PARTITION, PK, Reader, SK,
     TIMELINE_PREFIX, VERSION, case_pk, corrupt, instant, n, s,
 };
@@ -345,6 +345,8 @@ impl DynamoStore {
 struct PendingEntry {
     pk: String,
     sk: String,
+    /// Not projected into the pending index: `None` there.
+    lane: Option<String>,
     next_attempt_at: Timestamp,
     lease_until: Option<Timestamp>,
 }
@@ -355,6 +357,7 @@ impl PendingEntry {
         Ok(Self {
             pk: read.s(PK)?.to_owned(),
             sk: read.s(SK)?.to_owned(),
+            lane: read.opt_s(LANE)?.map(str::to_owned),
             next_attempt_at: read.instant(NEXT_ATTEMPT_AT)?,
             lease_until: read.opt_instant(LEASE_UNTIL)?,
         })
@@ -434,12 +437,14 @@ impl Finish {
 const STILL_PENDING: &str = "attribute_exists(#pending_pk)";
 
 impl DynamoStore {
-    /// The oldest pending item of a case (strongly consistent): the only one that may be
-    /// delivered now.
-    async fn pending_head(&self, case: &str) -> Result<Option<PendingEntry>, StoreError> {
+    /// The oldest pending item of each delivery lane of a case, in item order (strongly
+    /// consistent): the only items of the case that may be delivered now.
+    async fn pending_heads(&self, case: &str) -> Result<Vec<PendingEntry>, StoreError> {
         let key_condition = "#pk = :pk AND begins_with(#sk, :prefix)";
         let filter = "attribute_exists(#pending_pk)";
-        let projection = "#pk, #sk, #next_attempt_at, #lease_until";
+        let projection = "#pk, #sk, #lane, #next_attempt_at, #lease_until";
+        let mut heads = Vec::new();
+        let mut lanes = HashSet::new();
         let mut start = None;
         loop {
             let page = self
@@ -458,13 +463,18 @@ impl DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| sdk_error("find the oldest pending outbox item", &e))?;
-            if let Some(first) = page.items().first() {
-                return PendingEntry::read(first).map(Some);
+                .map_err(|e| sdk_error("find the oldest pending outbox items", &e))?;
+            for item in page.items() {
+                let entry = PendingEntry::read(item)?;
+                // An item without a lane orders with its whole case.
+                let lane = entry.lane.clone().unwrap_or_else(|| entry.pk.clone());
+                if lanes.insert(lane) {
+                    heads.push(entry);
+                }
             }
             match page.last_evaluated_key() {
                 Some(last) => start = Some(last.clone()),
-                None => return Ok(None),
+                None => return Ok(heads),
             }
         }
     }
@@ -889,24 +899,27 @@ impl CaseStore for DynamoStore {
             .and_then(|lease| now.checked_add(lease).ok())
             .unwrap_or(Timestamp::MAX);
 
-        // One case: its oldest pending item, if that one is ready.
+        // One case: the oldest pending item of each of its lanes, if ready.
         if let Some(case) = case {
-            let Some(head) = self.pending_head(&case_pk(case)).await? else {
-                return Ok(Vec::new());
-            };
-            if !head.claimable(now) {
-                return Ok(Vec::new());
+            let mut claimed = Vec::new();
+            for head in self.pending_heads(&case_pk(case)).await? {
+                if claimed.len() >= limit {
+                    break;
+                }
+                if head.claimable(now) {
+                    claimed.extend(self.lease(&head, now, until).await?);
+                }
             }
-            return Ok(self.lease(&head, now, until).await?.into_iter().collect());
+            return Ok(claimed);
         }
 
-        // Every case: walk the pending index, oldest first. The first entry seen of a case
-        // decides for the case: an entry that is leased or waiting for its retry is the case's
-        // oldest pending item (it was claimed, so nothing older was pending then, and older
-        // items cannot appear later), and holds the case back; an entry that looks ready is
-        // checked against the table, whose oldest pending item of the case is leased if ready.
+        // Every case: walk the pending index, oldest first. The first entry of a case that
+        // looks ready makes the case a candidate: its lane heads are read from the table
+        // (the index lags behind it and carries no lanes) and each ready one is leased. An
+        // entry that is leased or waiting for its retry decides nothing: a later item of its
+        // case may be in another lane.
         let mut claimed = Vec::new();
-        let mut cases_seen = HashSet::new();
+        let mut cases_done = HashSet::new();
         let key_condition = "#pending_pk = :partition";
         let mut start = None;
         loop {
@@ -924,19 +937,18 @@ impl CaseStore for DynamoStore {
                 .map_err(|e| sdk_error("find pending outbox items", &e))?;
             for entry in page.items() {
                 let entry = PendingEntry::read(entry)?;
-                if !cases_seen.insert(entry.pk.clone()) || !entry.claimable(now) {
+                if !entry.claimable(now) || !cases_done.insert(entry.pk.clone()) {
                     continue;
                 }
-                let Some(head) = self.pending_head(&entry.pk).await? else {
-                    continue;
-                };
-                if !head.claimable(now) {
-                    continue;
-                }
-                if let Some(item) = self.lease(&head, now, until).await? {
-                    claimed.push(item);
-                    if claimed.len() >= limit {
-                        return Ok(claimed);
+                for head in self.pending_heads(&entry.pk).await? {
+                    if !head.claimable(now) {
+                        continue;
+                    }
+                    if let Some(item) = self.lease(&head, now, until).await? {
+                        claimed.push(item);
+                        if claimed.len() >= limit {
+                            return Ok(claimed);
+                        }
                     }
                 }
             }

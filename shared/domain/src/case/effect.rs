@@ -209,6 +209,20 @@ impl Effect {
         }
     }
 
+    /// Effects that must reach their receiver in decision order share a delivery lane: a page
+    /// and its resolve (one PagerDuty alert), the schedules and the cancel of one timer. Any
+    /// other effect has a lane of its own, so that one waiting for a retry (a Slack message
+    /// during a Slack outage) holds nothing else back.
+    pub fn delivery_lane(&self, case: &CaseId) -> String {
+        match self {
+            Effect::ScheduleTimer { timer, .. } | Effect::CancelTimer { timer } => {
+                format!("{case}/timer/{timer}")
+            }
+            Effect::Page { alert, .. } | Effect::ResolvePage { alert } => alert.dedup_key(case),
+            Effect::NotifySlack { .. } | Effect::SendEmail { .. } => self.idempotency_key(case),
+        }
+    }
+
     pub fn is_timer(&self) -> bool {
         matches!(
             self,

@@ -14,7 +14,7 @@
 //! Where the `CaseStore` contract leaves room, this store follows the reading documented in
 //! `app::store_contract` (the suite it passes): a duplicate event wins over a version conflict;
 //! a version named for a case that does not exist is a conflict; an item is held back while any
-//! older item of its case is pending; finishing a final or unknown item is a no-op.
+//! older item of its delivery lane is pending; finishing a final or unknown item is a no-op.
 
 mod checkpoint;
 mod codec;
@@ -134,7 +134,7 @@ impl SqliteStore {
 
     /// Release every outbox lease. Leases belong to the process that took them, so a lease
     /// found when a server starts was held by a process that died before finishing; without
-    /// this the item, and by the per-case order every later item of its case, would wait for
+    /// this the item, and by the order per lane every later item of its lane, would wait for
     /// the lease to run out. Only the process that owns the data directory may call it (the
     /// local runtime holds an exclusive lock on the directory first).
     pub async fn release_stale_leases(&self) -> Result<usize, StoreError> {
@@ -170,8 +170,8 @@ struct EncodedWrite {
     now: i64,
     /// `(at, entry JSON)`
     timeline: Vec<(i64, String)>,
-    /// `(key, effect JSON)`
-    outbox: Vec<(String, String)>,
+    /// `(key, delivery lane, effect JSON)`
+    outbox: Vec<(String, String, String)>,
 }
 
 impl EncodedWrite {
@@ -185,7 +185,10 @@ impl EncodedWrite {
         let outbox = write
             .outbox
             .into_iter()
-            .map(|item| Ok((item.key, encode("effect", &item.effect)?)))
+            .map(|item| {
+                let lane = item.effect.delivery_lane(&id);
+                Ok((item.key, lane, encode("effect", &item.effect)?))
+            })
             .collect::<Result<_, StoreError>>()?;
         Ok(Self {
             expected_version: write.expected_version,
@@ -269,14 +272,14 @@ impl EncodedWrite {
         if !self.outbox.is_empty() {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO outbox (key, case_id, effect, created_at, state, attempts, \
-                     next_attempt_at) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?4) \
+                    "INSERT INTO outbox (key, case_id, lane, effect, created_at, state, attempts, \
+                     next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?5) \
                      ON CONFLICT (key) DO NOTHING",
                 )
                 .ctx("commit: add outbox item")?;
-            for (key, effect) in &self.outbox {
+            for (key, lane, effect) in &self.outbox {
                 insert
-                    .execute(params![key, id, effect, self.now])
+                    .execute(params![key, id, lane, effect, self.now])
                     .ctx("commit: add outbox item")?;
             }
         }
@@ -396,7 +399,7 @@ impl EncodedFinish {
     }
 }
 
-/// The claim query: pending, due, not leased, and no older pending item of the same case.
+/// The claim query: pending, due, not leased, and no older pending item of the same lane.
 macro_rules! claim_sql {
     ($case_filter:literal) => {
         concat!(
@@ -407,7 +410,7 @@ macro_rules! claim_sql {
             " AND o.next_attempt_at <= ?1 \
              AND (o.lease_until IS NULL OR o.lease_until <= ?1) \
              AND NOT EXISTS (SELECT 1 FROM outbox AS p \
-                 WHERE p.case_id = o.case_id AND p.seq < o.seq AND p.state = 'pending') \
+                 WHERE p.lane = o.lane AND p.seq < o.seq AND p.state = 'pending') \
              ORDER BY o.seq LIMIT ?2"
         )
     };

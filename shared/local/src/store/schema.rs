@@ -58,6 +58,13 @@ const MIGRATIONS: &[&str] = &[
     -- What claim_outbox scans: pending items only, oldest first.
     CREATE INDEX outbox_pending ON outbox (seq) WHERE state = 'pending';
     ",
+    // 1 -> 2: outbox order per delivery lane (`Effect::delivery_lane`) instead of per case.
+    // Items written before keep the case as their lane, so they keep the order they had.
+    r"
+    ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+    UPDATE outbox SET lane = case_id;
+    CREATE INDEX outbox_pending_by_lane ON outbox (lane, seq) WHERE state = 'pending';
+    ",
 ];
 
 /// The schema version this code writes.
@@ -94,4 +101,32 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         );
     }
     tx.commit().ctx("commit migration")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbox_items_of_schema_1_keep_their_case_as_lane_after_the_migration() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO outbox (key, case_id, effect, created_at, state, attempts, \
+             next_attempt_at) VALUES ('zendesk-1/slack/new_chat', 'zendesk-1', '{}', 0, \
+             'pending', 0, 0); PRAGMA user_version = 1;",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let lane: String = conn
+            .query_row("SELECT lane FROM outbox", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(lane, "zendesk-1");
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION as i64);
+    }
 }
