@@ -440,43 +440,26 @@ impl DynamoStore {
     /// The oldest pending item of each delivery lane of a case, in item order (strongly
     /// consistent): the only items of the case that may be delivered now.
     async fn pending_heads(&self, case: &str) -> Result<Vec<PendingEntry>, StoreError> {
-        let key_condition = "#pk = :pk AND begins_with(#sk, :prefix)";
-        let filter = "attribute_exists(#pending_pk)";
-        let projection = "#pk, #sk, #lane, #next_attempt_at, #lease_until";
-        let mut heads = Vec::new();
+        let pending = self
+            .partition_where(
+                case,
+                OUTBOX_PREFIX,
+                Some("attribute_exists(#pending_pk)"),
+                Some("#pk, #sk, #lane, #next_attempt_at, #lease_until"),
+                "find the oldest pending outbox items",
+            )
+            .await?;
         let mut lanes = HashSet::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression(key_condition)
-                .filter_expression(filter)
-                .projection_expression(projection)
-                .set_expression_attribute_names(names(&[key_condition, filter, projection]))
-                .set_expression_attribute_values(values([
-                    (":pk", s(case)),
-                    (":prefix", s(OUTBOX_PREFIX)),
-                ]))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("find the oldest pending outbox items", &e))?;
-            for item in page.items() {
-                let entry = PendingEntry::read(item)?;
-                // An item without a lane orders with its whole case.
-                let lane = entry.lane.clone().unwrap_or_else(|| entry.pk.clone());
-                if lanes.insert(lane) {
-                    heads.push(entry);
-                }
-            }
-            match page.last_evaluated_key() {
-                Some(last) => start = Some(last.clone()),
-                None => return Ok(heads),
+        let mut heads = Vec::new();
+        for item in &pending {
+            let entry = PendingEntry::read(item)?;
+            // An item without a lane orders with its whole case.
+            let lane = entry.lane.clone().unwrap_or_else(|| entry.pk.clone());
+            if lanes.insert(lane) {
+                heads.push(entry);
             }
         }
+        Ok(heads)
     }
 
     /// Lease one item until `until`, if it is still pending, due and not leased: a conditional
@@ -546,7 +529,25 @@ impl DynamoStore {
         prefix: &str,
         operation: &str,
     ) -> Result<Vec<Item>, StoreError> {
+        self.partition_where(pk, prefix, None, None, operation)
+            .await
+    }
+
+    /// Like [`DynamoStore::partition`], only the items that pass `filter`, only the attributes
+    /// named in `projection`.
+    async fn partition_where(
+        &self,
+        pk: &str,
+        prefix: &str,
+        filter: Option<&str>,
+        projection: Option<&str>,
+        operation: &str,
+    ) -> Result<Vec<Item>, StoreError> {
         let key_condition = "#pk = :pk AND begins_with(#sk, :prefix)";
+        let expressions: Vec<&str> = [Some(key_condition), filter, projection]
+            .into_iter()
+            .flatten()
+            .collect();
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -556,7 +557,9 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .consistent_read(true)
                 .key_condition_expression(key_condition)
-                .set_expression_attribute_names(names(&[key_condition]))
+                .set_filter_expression(filter.map(str::to_owned))
+                .set_projection_expression(projection.map(str::to_owned))
+                .set_expression_attribute_names(names(&expressions))
                 .set_expression_attribute_values(values([(":pk", s(pk)), (":prefix", s(prefix))]))
                 .set_exclusive_start_key(start)
                 .send()
