@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 use tests::payloads::{Ticket, berlin, intercom_conversation, twilio_recording};
-use tests::{PAGERDUTY_PATH, ROUTING_KEY, TestApp, is_event, settle};
+use tests::{PAGERDUTY_PATH, ROUTING_KEY, SLACK_PATH, TestApp, is_event, settle};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -301,6 +301,45 @@ async fn pagerduty_refusing_an_event_marks_it_failed_visibly_without_retrying() 
         effect["last_error"].as_str().unwrap().contains("invalid"),
         "{effect}"
     );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slack_outage_does_not_hold_back_the_page_of_the_same_chat() {
+    let now = berlin("2026-12-01T11:00");
+    let app = TestApp::spawn_with(now, false).await;
+    Mock::given(method("POST"))
+        .and(path(SLACK_PATH))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&app.slack)
+        .await;
+    tests::mount_default_answers(&app.pagerduty, &app.slack).await;
+
+    // In hours a new chat decides a Slack message first, then an info page.
+    let chat = intercom_conversation("conversation.user.created", "1296", now, now, "a@b.org");
+    assert_eq!(app.post_intercom(&chat).await.status(), 202);
+    let pages = app
+        .wait_for_pagerduty(1, is_event("trigger", "intercom-1296/chat"))
+        .await;
+    assert_eq!(pages.len(), 1, "the page went out");
+
+    // The page went out while the Slack message is still waiting for its retry, not after
+    // the Slack message ran out of attempts.
+    let case = app.case("intercom-1296").await;
+    let state_of = |suffix: &str| {
+        case["effects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|effect| effect["key"].as_str().unwrap().ends_with(suffix))
+            .map(|effect| effect["state"].clone())
+    };
+    assert_eq!(
+        state_of("/slack/new_chat"),
+        Some(json!("pending")),
+        "{case}"
+    );
+    assert!(!app.slack.received_requests().await.unwrap().is_empty());
     app.shutdown().await;
 }
 
