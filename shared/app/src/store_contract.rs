@@ -313,6 +313,13 @@ async fn claim_keys<S: CaseStore>(
         .collect()
 }
 
+async fn finish<S: CaseStore>(store: &S, key: &str, outcome: DeliveryOutcome, now: Timestamp) {
+    store
+        .finish_delivery(key, outcome, now)
+        .await
+        .expect("finish");
+}
+
 async fn outbox_of<S: CaseStore>(store: &S, case: &CaseId) -> Vec<OutboxItem> {
     store.outbox_of(case).await.expect("outbox_of")
 }
@@ -797,17 +804,16 @@ pub async fn a_final_delivery_appends_a_delivered_entry<S: CaseStore>(store: S) 
         assert_eq!(claimed, keys(&[&items[0]]));
 
         // A retry is not final: no entry.
-        store
-            .finish_delivery(
-                &items[0].key,
-                DeliveryOutcome::RetryAt {
-                    at: at(150),
-                    error: "timeout".into(),
-                },
-                at(101),
-            )
-            .await
-            .expect("finish");
+        finish(
+            &store,
+            &items[0].key,
+            DeliveryOutcome::RetryAt {
+                at: at(150),
+                error: "timeout".into(),
+            },
+            at(101),
+        )
+        .await;
         assert_eq!(store.timeline(&case.id).await.expect("timeline").len(), 1);
 
         let claimed = claim_keys(&store, at(150), 10, Some(&case.id)).await;
@@ -880,17 +886,16 @@ pub async fn an_outbox_item_whose_key_exists_is_skipped<S: CaseStore>(store: S) 
     write.outbox = vec![trigger.clone(), twin];
     commit_ok(&store, write).await;
     assert_eq!(claim_keys(&store, at(1), 10, None).await, keys(&[&trigger]));
-    store
-        .finish_delivery(
-            &trigger.key,
-            DeliveryOutcome::RetryAt {
-                at: at(100),
-                error: "503".into(),
-            },
-            at(2),
-        )
-        .await
-        .expect("finish");
+    finish(
+        &store,
+        &trigger.key,
+        DeliveryOutcome::RetryAt {
+            at: at(100),
+            error: "503".into(),
+        },
+        at(2),
+    )
+    .await;
     let before = outbox_of(&store, &case.id).await;
     assert_eq!(before.len(), 1);
 
@@ -1105,29 +1110,27 @@ pub async fn an_item_waits_for_older_pending_items_of_its_lane<S: CaseStore>(sto
         Vec::<String>::new()
     );
     for delivered in [&notice, &other_alert] {
-        store
-            .finish_delivery(
-                &delivered.key,
-                DeliveryOutcome::Delivered {
-                    detail: "ok".into(),
-                },
-                at(12),
-            )
-            .await
-            .expect("finish");
-    }
-    // Waiting for a retry, still pending: its resolve is not offered.
-    store
-        .finish_delivery(
-            &trigger.key,
-            DeliveryOutcome::RetryAt {
-                at: at(100),
-                error: "503".into(),
+        finish(
+            &store,
+            &delivered.key,
+            DeliveryOutcome::Delivered {
+                detail: "ok".into(),
             },
             at(12),
         )
-        .await
-        .expect("finish");
+        .await;
+    }
+    // Waiting for a retry, still pending: its resolve is not offered.
+    finish(
+        &store,
+        &trigger.key,
+        DeliveryOutcome::RetryAt {
+            at: at(100),
+            error: "503".into(),
+        },
+        at(12),
+    )
+    .await;
     assert_eq!(
         claim_keys(&store, at(50), 10, Some(&case.id)).await,
         Vec::<String>::new()
@@ -1136,16 +1139,15 @@ pub async fn an_item_waits_for_older_pending_items_of_its_lane<S: CaseStore>(sto
         claim_keys(&store, at(100), 10, Some(&case.id)).await,
         keys(&[&trigger])
     );
-    store
-        .finish_delivery(
-            &trigger.key,
-            DeliveryOutcome::Delivered {
-                detail: "202".into(),
-            },
-            at(101),
-        )
-        .await
-        .expect("finish");
+    finish(
+        &store,
+        &trigger.key,
+        DeliveryOutcome::Delivered {
+            detail: "202".into(),
+        },
+        at(101),
+    )
+    .await;
     assert_eq!(
         claim_keys(&store, at(102), 10, Some(&case.id)).await,
         keys(&[&resolution])
@@ -1164,17 +1166,16 @@ pub async fn an_item_waiting_for_a_retry_holds_back_nothing_outside_its_lane<S: 
         claim_keys(&store, at(1), 10, Some(&case.id)).await,
         keys(&[notice])
     );
-    store
-        .finish_delivery(
-            &notice.key,
-            DeliveryOutcome::RetryAt {
-                at: at(3600),
-                error: "Slack answered 503".into(),
-            },
-            at(2),
-        )
-        .await
-        .expect("finish");
+    finish(
+        &store,
+        &notice.key,
+        DeliveryOutcome::RetryAt {
+            at: at(3600),
+            error: "Slack answered 503".into(),
+        },
+        at(2),
+    )
+    .await;
     let trigger = page(&case, AlertKey::Dispatch);
     let mut write = update(case.clone(), 1, at(5));
     write.outbox = vec![trigger.clone()];
@@ -1185,16 +1186,15 @@ pub async fn an_item_waiting_for_a_retry_holds_back_nothing_outside_its_lane<S: 
         claim_keys(&store, at(10), 10, None).await,
         keys(&[&trigger])
     );
-    store
-        .finish_delivery(
-            &trigger.key,
-            DeliveryOutcome::Delivered {
-                detail: "202".into(),
-            },
-            at(11),
-        )
-        .await
-        .expect("finish");
+    finish(
+        &store,
+        &trigger.key,
+        DeliveryOutcome::Delivered {
+            detail: "202".into(),
+        },
+        at(11),
+    )
+    .await;
     assert_eq!(
         claim_keys(&store, at(3600), 10, Some(&case.id)).await,
         keys(&[notice])
@@ -1274,17 +1274,16 @@ pub async fn a_retry_counts_the_attempt_and_waits_until_its_time<S: CaseStore>(s
         claim_keys(&store, at(10), 10, None).await,
         vec![key.clone()]
     );
-    store
-        .finish_delivery(
-            key,
-            DeliveryOutcome::RetryAt {
-                at: at(70),
-                error: "503 Service Unavailable".into(),
-            },
-            at(11),
-        )
-        .await
-        .expect("finish");
+    finish(
+        &store,
+        key,
+        DeliveryOutcome::RetryAt {
+            at: at(70),
+            error: "503 Service Unavailable".into(),
+        },
+        at(11),
+    )
+    .await;
     let stored = &outbox_of(&store, &case.id).await[0];
     assert_eq!(stored.state, DeliveryState::Pending);
     assert_eq!(stored.attempts, 1);
@@ -1306,17 +1305,16 @@ pub async fn a_retry_counts_the_attempt_and_waits_until_its_time<S: CaseStore>(s
     assert_eq!(keys_of(&again), vec![key.clone()]);
     assert_eq!(again[0].attempts, 1);
 
-    store
-        .finish_delivery(
-            key,
-            DeliveryOutcome::RetryAt {
-                at: at(200),
-                error: "timeout".into(),
-            },
-            at(71),
-        )
-        .await
-        .expect("finish");
+    finish(
+        &store,
+        key,
+        DeliveryOutcome::RetryAt {
+            at: at(200),
+            error: "timeout".into(),
+        },
+        at(71),
+    )
+    .await;
     let stored = &outbox_of(&store, &case.id).await[0];
     assert_eq!(stored.attempts, 2);
     assert_eq!(stored.last_error.as_deref(), Some("timeout"));
@@ -1337,16 +1335,15 @@ pub async fn finishing_a_final_item_again_changes_nothing<S: CaseStore>(store: S
     .await;
     let key = &items[0].key;
     claim_keys(&store, at(10), 10, None).await;
-    store
-        .finish_delivery(
-            key,
-            DeliveryOutcome::Delivered {
-                detail: "202".into(),
-            },
-            at(11),
-        )
-        .await
-        .expect("finish");
+    finish(
+        &store,
+        key,
+        DeliveryOutcome::Delivered {
+            detail: "202".into(),
+        },
+        at(11),
+    )
+    .await;
     let before = outbox_of(&store, &case.id).await;
     let timeline = store.timeline(&case.id).await.expect("timeline");
 
@@ -1559,30 +1556,28 @@ pub async fn outbox_of_returns_every_item_of_a_case_oldest_first<S: CaseStore>(s
         claim_keys(&store, at(3), 1, Some(&case.id)).await,
         keys(&[&first[0]])
     );
-    store
-        .finish_delivery(
-            &first[0].key,
-            DeliveryOutcome::Delivered {
-                detail: "202".into(),
-            },
-            at(4),
-        )
-        .await
-        .expect("finish");
+    finish(
+        &store,
+        &first[0].key,
+        DeliveryOutcome::Delivered {
+            detail: "202".into(),
+        },
+        at(4),
+    )
+    .await;
     assert_eq!(
         claim_keys(&store, at(5), 1, Some(&case.id)).await,
         keys(&[&first[1]])
     );
-    store
-        .finish_delivery(
-            &first[1].key,
-            DeliveryOutcome::Failed {
-                error: "404 no_team".into(),
-            },
-            at(6),
-        )
-        .await
-        .expect("finish");
+    finish(
+        &store,
+        &first[1].key,
+        DeliveryOutcome::Failed {
+            error: "404 no_team".into(),
+        },
+        at(6),
+    )
+    .await;
 
     let items = outbox_of(&store, &case.id).await;
     assert_eq!(keys_of(&items), keys(&[&first[0], &first[1], &later]));
