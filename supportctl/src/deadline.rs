@@ -43,7 +43,7 @@ where
 #[derive(Debug, thiserror::Error)]
 pub enum DeadlineError {
     #[error("--policy: {0}")]
-    Policy(#[from] config::PolicyError),
+    Policy(#[from] policy_file::PolicyError),
     #[error("cannot compute the deadlines: {0}")]
     Calendar(#[from] domain::calendar::CalendarError),
     #[error("cannot write the result: {0}")]
@@ -74,8 +74,8 @@ struct Explanation {
 
 pub fn run(args: &Args) -> Result<(), DeadlineError> {
     let policy = match &args.policy {
-        Some(path) => config::load_policy(path)?,
-        None => config::default_policy()?,
+        Some(path) => policy_file::load_policy(path)?,
+        None => policy_file::default_policy()?,
     };
     let output = compute(&policy, args)?;
     println!("{}", serde_json::to_string_pretty(&output)?);

@@ -25,7 +25,7 @@ pub struct Args {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("--policy: {0}")]
-    Policy(#[from] config::PolicyError),
+    Policy(#[from] policy_file::PolicyError),
     #[error("--listen {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -39,8 +39,8 @@ pub enum ServeError {
 
 pub fn run(args: &Args) -> Result<(), ServeError> {
     let policy = match &args.policy {
-        Some(path) => config::load_policy(path)?,
-        None => config::default_policy()?,
+        Some(path) => policy_file::load_policy(path)?,
+        None => policy_file::default_policy()?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -59,7 +59,7 @@ pub fn run(args: &Args) -> Result<(), ServeError> {
             policy,
             clock: Arc::new(SystemClock),
             lookup: Arc::new(|name: &str| std::env::var(name).ok()),
-            wheel_idle: Duration::from_secs(1),
+            due_loop_idle: Duration::from_secs(1),
             engine: EngineSettings::default(),
         })
         .await?;

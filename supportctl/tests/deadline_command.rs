@@ -163,7 +163,7 @@ fn an_invalid_policy_file_exits_with_2_and_names_the_key() {
     let dir = std::env::temp_dir().join(format!("supportctl-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("policy.toml");
-    let text = config::DEFAULT_POLICY_TOML.replace("Europe/Berlin", "Europe/Berlni");
+    let text = policy_file::DEFAULT_POLICY_TOML.replace("Europe/Berlin", "Europe/Berlni");
     std::fs::write(&path, text).unwrap();
     let output = supportctl(&[
         "deadline",

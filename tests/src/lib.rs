@@ -82,10 +82,10 @@ impl TestApp {
         let server = start(ServerOptions {
             listener,
             data_dir: data.path().to_owned(),
-            policy: config::default_policy().unwrap(),
+            policy: policy_file::default_policy().unwrap(),
             clock: Arc::new(clock.clone()),
             lookup: Arc::new(move |name: &str| lookup.get(name).cloned()),
-            wheel_idle: Duration::from_millis(50),
+            due_loop_idle: Duration::from_millis(50),
             engine: fast_settings(),
         })
         .await
@@ -111,7 +111,7 @@ impl TestApp {
         self.clock.now()
     }
 
-    /// Move the clock and let the timer wheel look.
+    /// Move the clock and let the due loop look.
     pub fn advance_to(&self, now: Timestamp) {
         self.clock.set(now);
         self.server().wake_timers();

@@ -289,7 +289,7 @@ async fn pagerduty_refusing_an_event_marks_it_failed_visibly_without_retrying() 
     app.post_zendesk(&Ticket::new("7007", saturday, "HIGH").created())
         .await;
     app.wait_for_pagerduty(1, |_| true).await;
-    // The wheel sweeps every 50 ms; a retry loop would show up within a second.
+    // The due loop sweeps every 50 ms; a retry loop would show up within a second.
     for _ in 0..4 {
         settle().await;
     }
@@ -403,10 +403,10 @@ async fn a_second_server_on_the_same_data_directory_is_refused() {
     let second = local::runtime::start(local::runtime::ServerOptions {
         listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         data_dir: app.data.path().to_owned(),
-        policy: config::default_policy().unwrap(),
+        policy: policy_file::default_policy().unwrap(),
         clock: std::sync::Arc::new(app.clock.clone()),
         lookup: std::sync::Arc::new(|_: &str| None),
-        wheel_idle: std::time::Duration::from_millis(50),
+        due_loop_idle: std::time::Duration::from_millis(50),
         engine: tests::fast_settings(),
     })
     .await;

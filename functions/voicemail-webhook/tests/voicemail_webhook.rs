@@ -68,7 +68,7 @@ async fn a_signature_over_another_url_is_refused() {
 #[test]
 fn without_the_public_url_the_function_does_not_start() {
     let settings = Settings::from_pairs([("TWILIO_AUTH_TOKEN", "token")]);
-    let error = voicemail_webhook::webhooks(&settings, &config::default_policy().unwrap())
+    let error = voicemail_webhook::webhooks(&settings, &policy_file::default_policy().unwrap())
         .unwrap_err()
         .to_string();
     assert!(error.contains("PUBLIC_BASE_URL"), "{error}");

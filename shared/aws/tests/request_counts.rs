@@ -134,7 +134,7 @@ async fn an_ingested_event_costs_one_read_and_one_transaction_and_one_request_pe
     let observer = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
     let clock = ManualClock::new(t0());
     let engine = Engine::new(
-        Arc::new(config::default_policy().unwrap()),
+        Arc::new(policy_file::default_policy().unwrap()),
         store,
         timers,
         Notifiers {

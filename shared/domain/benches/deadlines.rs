@@ -76,7 +76,7 @@ fn business_durations(policy: &Policy) -> Vec<Duration> {
 }
 
 fn deadlines(c: &mut Criterion) {
-    let policy = config::default_policy().unwrap();
+    let policy = policy_file::default_policy().unwrap();
     let receipts = receipts();
     let requests = requests(&receipts);
     let durations = business_durations(&policy);

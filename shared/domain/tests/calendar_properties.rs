@@ -31,7 +31,7 @@ const HOUR: u64 = 3600;
 const MAX_DURATION: u64 = 100 * HOUR;
 const ONE_SECOND: SignedDuration = SignedDuration::from_secs(1);
 
-static POLICY: LazyLock<Policy> = LazyLock::new(|| config::default_policy().unwrap());
+static POLICY: LazyLock<Policy> = LazyLock::new(|| policy_file::default_policy().unwrap());
 static COMPANY: LazyLock<Calendar> = LazyLock::new(company_calendar);
 static AROUND_THE_CLOCK: LazyLock<Calendar> = LazyLock::new(around_the_clock_calendar);
 

@@ -42,7 +42,7 @@ fn span(text: &str) -> Duration {
 }
 
 fn policy() -> Policy {
-    config::default_policy().unwrap()
+    policy_file::default_policy().unwrap()
 }
 
 fn hours(intervals: &[&str]) -> DailyHours {

@@ -11,7 +11,7 @@ use domain::jiff::{SignedDuration, Timestamp};
 use domain::policy::{Channel, Labels, Plan, Policy, Priority, Severity};
 
 fn policy() -> Policy {
-    config::default_policy().unwrap()
+    policy_file::default_policy().unwrap()
 }
 
 fn berlin(local: &str) -> Timestamp {

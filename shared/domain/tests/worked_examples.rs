@@ -15,7 +15,7 @@ fn berlin(local: &str) -> Timestamp {
 
 #[test]
 fn every_worked_example_of_the_policy_holds() {
-    let policy = config::default_policy().unwrap();
+    let policy = policy_file::default_policy().unwrap();
     // received (local), plan, priority, dispatch due, first response due, out of hours
     let examples = [
         (

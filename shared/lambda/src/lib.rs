@@ -104,16 +104,16 @@ pub async fn start(own_secrets: &[SecretSpec]) -> Result<Started, InitError> {
     })
 }
 
-/// `config::default_policy()` unless `POLICY_FILE` names a file packaged with the function.
+/// `policy_file::default_policy()` unless `POLICY_FILE` names a file packaged with the function.
 pub fn load_policy(settings: &Settings) -> Result<Policy, InitError> {
     match settings.get(POLICY_FILE_VAR) {
-        None => config::default_policy().map_err(|error| InitError::Policy {
+        None => policy_file::default_policy().map_err(|error| InitError::Policy {
             source_name: String::from("the built-in default policy"),
             reason: error.to_string(),
         }),
         Some(file) => {
             let path = policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref());
-            let policy = config::load_policy(&path).map_err(|error| InitError::Policy {
+            let policy = policy_file::load_policy(&path).map_err(|error| InitError::Policy {
                 source_name: format!("{POLICY_FILE_VAR}={}", path.display()),
                 reason: error.to_string(),
             })?;

@@ -124,12 +124,12 @@ impl Stack {
 
     /// The engine a function builds at init, on the test's clock.
     pub fn engine(&self, settings: &Settings, clock: Arc<dyn Clock>) -> Arc<LambdaEngine> {
-        let policy = Arc::new(config::default_policy().unwrap());
+        let policy = Arc::new(policy_file::default_policy().unwrap());
         Arc::new(build_engine(settings, &self.sdk, policy, clock).unwrap())
     }
 
     pub fn policy() -> Policy {
-        config::default_policy().unwrap()
+        policy_file::default_policy().unwrap()
     }
 
     pub fn scheduler(&self) -> aws_sdk_scheduler::Client {

@@ -3,11 +3,11 @@
 //!
 //! - [`store`]: [`store::SqliteStore`], the embedded case store (SQLite), implementing
 //!   `app::ports::CaseStore`.
-//! - [`wheel`]: the in-process timer wheel over the store's due-instant index.
+//! - [`due_loop`]: the sleep-until-due loop over the store's due-instant index.
 //! - [`runtime`]: the whole system assembled and served over HTTP (`supportctl serve`).
 //! - [`dev_secrets`]: generated webhook secrets for a local data directory.
 
 pub mod dev_secrets;
 pub mod runtime;
 pub mod store;
-pub mod wheel;
+pub mod due_loop;

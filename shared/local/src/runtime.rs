@@ -1,10 +1,10 @@
-//! The whole system in one process: SQLite store, timer wheel, webhooks and read API over HTTP,
+//! The whole system in one process: SQLite store, due loop, webhooks and read API over HTTP,
 //! PagerDuty and Slack over HTTP, e-mail logged. `supportctl serve` runs this; the end-to-end
 //! tests start it in-process with a clock they control.
 
 use crate::dev_secrets::DevSecrets;
 use crate::store::SqliteStore;
-use crate::wheel::{WheelTimers, run_timer_wheel};
+use crate::due_loop::{DueLoopTimers, run_due_loop};
 use api::{AppState, Webhooks};
 use app::ports::{Clock, StoreError};
 use app::{Engine, EngineSettings, Notifiers};
@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 pub type LocalNotifiers = Notifiers<PagerDutyClient, SlackWebhook, LogMailer>;
-pub type LocalEngine = Engine<Arc<SqliteStore>, WheelTimers, LocalNotifiers>;
+pub type LocalEngine = Engine<Arc<SqliteStore>, DueLoopTimers, LocalNotifiers>;
 
 /// Reads a setting by name (the process environment in production, a map in tests).
 pub type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -35,8 +35,8 @@ pub struct ServerOptions {
     pub policy: Policy,
     pub clock: Arc<dyn Clock>,
     pub lookup: Lookup,
-    /// The longest the timer wheel sleeps without looking at the store.
-    pub wheel_idle: Duration,
+    /// The longest the due loop sleeps without looking at the store.
+    pub due_loop_idle: Duration,
     pub engine: EngineSettings,
 }
 
@@ -44,7 +44,7 @@ impl std::fmt::Debug for ServerOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerOptions")
             .field("data_dir", &self.data_dir)
-            .field("wheel_idle", &self.wheel_idle)
+            .field("due_loop_idle", &self.due_loop_idle)
             .finish_non_exhaustive()
     }
 }
@@ -100,10 +100,10 @@ fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
 pub struct RunningServer {
     addr: SocketAddr,
     engine: Arc<LocalEngine>,
-    timers: WheelTimers,
+    timers: DueLoopTimers,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
-    wheel: JoinHandle<()>,
+    due_loop: JoinHandle<()>,
     /// The exclusive lock on the data directory, released when the server is dropped.
     _directory_lock: std::fs::File,
 }
@@ -115,7 +115,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         policy,
         clock,
         lookup,
-        wheel_idle,
+        due_loop_idle,
         engine: settings,
     } = options;
     let addr = listener.local_addr()?;
@@ -158,7 +158,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
     }
     let webhooks = webhooks(&policy, &setting)?;
     let notifiers = notifiers(&setting)?;
-    let timers = WheelTimers::new();
+    let timers = DueLoopTimers::new();
     let engine = Arc::new(
         Engine::new(
             Arc::new(policy),
@@ -175,11 +175,11 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         deliver_in_background: true,
     });
     let (shutdown, stopped) = watch::channel(false);
-    let wheel = tokio::spawn(run_timer_wheel(
+    let due_loop = tokio::spawn(run_due_loop(
         Arc::clone(&engine),
         timers.clone(),
         stopped.clone(),
-        wheel_idle,
+        due_loop_idle,
     ));
     let router = api::router(state);
     let mut server_stopped = stopped;
@@ -197,7 +197,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         timers,
         shutdown,
         server,
-        wheel,
+        due_loop,
         _directory_lock: directory_lock,
     })
 }
@@ -253,19 +253,19 @@ impl RunningServer {
         &self.engine
     }
 
-    /// Make the timer wheel look at the store now.
+    /// Make the due loop look at the store now.
     pub fn wake_timers(&self) {
         self.timers.wake();
     }
 
-    /// Stop accepting requests, let running ones finish, stop the wheel.
+    /// Stop accepting requests, let running ones finish, stop the due loop.
     pub async fn shutdown(self) -> Result<(), StartError> {
         let _ = self.shutdown.send(true);
         let served = self
             .server
             .await
             .map_err(|error| StartError::Io(std::io::Error::other(error)))?;
-        let _ = self.wheel.await;
+        let _ = self.due_loop.await;
         info!("support-sla stopped");
         Ok(served?)
     }

@@ -1,5 +1,5 @@
 //! The ports: what the engine needs from the world, as traits. Adapters live elsewhere
-//! (`local` for the embedded store and timer wheel, `notify` for PagerDuty and Slack, `aws` for
+//! (`local` for the embedded store and due loop, `notify` for PagerDuty and Slack, `aws` for
 //! DynamoDB, EventBridge Scheduler and SES).
 
 pub mod clock;

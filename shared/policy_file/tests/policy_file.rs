@@ -2,7 +2,7 @@
 //! file fails with a message that names the key and the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use config::{DEFAULT_POLICY_TOML, PolicyError, default_policy, load_policy, parse_policy};
+use policy_file::{DEFAULT_POLICY_TOML, PolicyError, default_policy, load_policy, parse_policy};
 use domain::calendar::{Calendar, GermanState, OpenHours};
 use domain::jiff::Timestamp;
 use domain::jiff::civil::{Weekday, date};

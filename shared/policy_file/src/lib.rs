@@ -3,8 +3,8 @@
 //! This is where time zone names are resolved (against the tz database compiled into the
 //! binary), so that the domain only ever sees a resolved zone.
 
-mod policy_file;
+mod toml_document;
 
-pub use policy_file::{
+pub use toml_document::{
     DEFAULT_POLICY_TOML, PolicyError, default_policy, load_policy, parse_policy,
 };

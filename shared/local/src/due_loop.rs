@@ -1,7 +1,7 @@
-//! The in-process timer wheel.
+//! The sleep-until-due loop.
 //!
 //! The persisted timer list is the store itself: every case keeps its pending timers, and the
-//! store indexes their earliest instant (`next_due`). So the wheel holds no state of its own: it
+//! store indexes their earliest instant (`next_due`). So the due loop holds no state of its own: it
 //! sleeps until the earliest due instant (or until a new timer wakes it), then sweeps. After a
 //! restart the first sweep fires every deadline that passed while the process was down.
 
@@ -16,17 +16,17 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tracing::warn;
 
-/// The timers port of the local runtime: scheduling only wakes the wheel, which re-reads the
-/// store's `next_due` index, and only when the new timer is earlier than the instant the wheel
+/// The timers port of the local runtime: scheduling only wakes the due loop, which re-reads the
+/// store's `next_due` index, and only when the new timer is earlier than the instant the due loop
 /// already waits for (under load, most new timers are not).
 #[derive(Debug, Clone)]
-pub struct WheelTimers {
+pub struct DueLoopTimers {
     wake: Arc<Notify>,
-    /// The instant (Unix milliseconds) the wheel sleeps until.
+    /// The instant (Unix milliseconds) the due loop sleeps until.
     waiting_until: Arc<AtomicI64>,
 }
 
-impl Default for WheelTimers {
+impl Default for DueLoopTimers {
     fn default() -> Self {
         Self {
             wake: Arc::default(),
@@ -35,12 +35,12 @@ impl Default for WheelTimers {
     }
 }
 
-impl WheelTimers {
+impl DueLoopTimers {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Make the wheel look at the store now (tests use it after moving a manual clock).
+    /// Make the due loop look at the store now (tests use it after moving a manual clock).
     pub fn wake(&self) {
         self.wake.notify_one();
     }
@@ -51,7 +51,7 @@ impl WheelTimers {
     }
 }
 
-impl Timers for WheelTimers {
+impl Timers for DueLoopTimers {
     async fn schedule(
         &self,
         _: &CaseId,
@@ -73,9 +73,9 @@ impl Timers for WheelTimers {
 
 /// Sweep whenever something is due, until `shutdown` turns true. `idle` bounds every sleep, so
 /// outbox retries and clock changes are noticed even when no timer is near.
-pub async fn run_timer_wheel<S, D>(
-    engine: Arc<Engine<S, WheelTimers, D>>,
-    timers: WheelTimers,
+pub async fn run_due_loop<S, D>(
+    engine: Arc<Engine<S, DueLoopTimers, D>>,
+    timers: DueLoopTimers,
     mut shutdown: watch::Receiver<bool>,
     idle: Duration,
 ) where
