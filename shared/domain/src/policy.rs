@@ -1,5 +1,5 @@
 //! The support policy as data: plans, priorities, targets and their clocks, and the rules that
-//! classify a request (POLICY.md sections 2-4). Built by the policy-file loader, used pure.
+//! classify a request (docs/policy.md sections 2-4). Built by the policy-file loader, used pure.
 
 use crate::calendar::Calendar;
 use serde::{Deserialize, Serialize};
