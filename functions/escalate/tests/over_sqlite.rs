@@ -14,12 +14,15 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use tests::payloads::berlin;
 
+/// One request to the timers port: the case, the timer, and its instant (`None`: cancelled).
+type TimerCall = (String, TimerKind, Option<Timestamp>);
+
 /// What the engine asked the timers port to do, in order.
 #[derive(Debug, Clone, Default)]
-struct RecordedTimers(Arc<Mutex<Vec<(String, TimerKind, Option<Timestamp>)>>>);
+struct RecordedTimers(Arc<Mutex<Vec<TimerCall>>>);
 
 impl RecordedTimers {
-    fn take(&self) -> Vec<(String, TimerKind, Option<Timestamp>)> {
+    fn take(&self) -> Vec<TimerCall> {
         std::mem::take(&mut self.0.lock().unwrap())
     }
 }
