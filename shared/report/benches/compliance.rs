@@ -74,9 +74,8 @@ fn case(policy: &Policy, index: usize, received: Timestamp, rng: &mut SplitMix64
         .unwrap()
         .case;
     // Up to 48 hours later, so that some answers are late and some fall after a weekend.
-    let later = |rng: &mut SplitMix64| {
-        received + SignedDuration::from_mins(rng.below(48 * 60) as i64 + 1)
-    };
+    let later =
+        |rng: &mut SplitMix64| received + SignedDuration::from_mins(rng.below(48 * 60) as i64 + 1);
     let mut steps = Vec::new();
     if rng.below(10) < 8 {
         let assignee = Some("agent".to_owned());

@@ -25,7 +25,10 @@ pub const CSV_COLUMNS: [&str; 13] = [
 /// that does not exist (no decided clock, no met clock) is an empty cell.
 pub fn to_csv(report: &ComplianceReport) -> String {
     let mut out = String::new();
-    push_line(&mut out, CSV_COLUMNS.iter().map(|column| (*column).to_owned()));
+    push_line(
+        &mut out,
+        CSV_COLUMNS.iter().map(|column| (*column).to_owned()),
+    );
     for row in &report.rows {
         push_line(&mut out, cells(row));
     }
