@@ -104,13 +104,13 @@ fn assigned(at: &'static str) -> Step {
     )
 }
 
-fn row<'a>(
-    report: &'a ComplianceReport,
+fn row(
+    report: &ComplianceReport,
     clock: Clock,
     plan: Plan,
     priority: Priority,
     channel: Channel,
-) -> &'a Row {
+) -> &Row {
     report
         .rows
         .iter()
