@@ -1,0 +1,17 @@
+//! SLA reports computed from cases (docs/reports.md).
+//!
+//! Pure like the domain: no I/O, no clock (`now` is a parameter), no time zone looked up by
+//! name. A caller loads the cases of a month through its own port and hands them in.
+//!
+//! - [`compliance()`]: the monthly compliance report, one row per clock, plan, priority and
+//!   channel, with totals and the month's breaches; serializable as the API's JSON document.
+//! - [`to_csv`]: the rows of a report as CSV.
+
+mod case_view;
+mod compliance;
+mod csv;
+mod month;
+
+pub use compliance::{Breach, Clock, ComplianceReport, Counts, Row, compliance};
+pub use csv::{CSV_COLUMNS, to_csv};
+pub use month::{Month, MonthError};
