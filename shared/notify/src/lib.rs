@@ -4,6 +4,7 @@
 //! - [`SlackWebhook`] implements [`app::ports::SlackNotifier`] over a Slack incoming webhook.
 //! - [`LogMailer`] implements [`app::ports::Mailer`] for the local runtime (renders, logs, sends
 //!   nothing); [`chat_fallback_email`] renders the customer e-mail for any mailer.
+//! - [`ZendeskApi`] opens a ticket for a case exactly once (the Zendesk Support API).
 //!
 //! Each call retries temporary failures itself ([`RetryPolicy`]) and then reports
 //! [`NotifyError::Retryable`](app::ports::NotifyError) or `Permanent`; the engine keeps a
@@ -21,6 +22,7 @@ mod retry;
 mod secret;
 mod slack;
 mod text;
+mod zendesk;
 
 pub use email::{
     EmailContent, LogMailer, PLACEHOLDER_MAILBOX, SUPPORT_MAILBOX_VAR, chat_fallback_email,
@@ -32,3 +34,4 @@ pub use pagerduty::{
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use slack::{SlackConfig, SlackWebhook, WEBHOOK_URL_VAR, slack_message};
+pub use zendesk::{NewTicket, TicketRef, ZendeskApi, ZendeskApiConfig, zendesk_base_url};
