@@ -6,6 +6,7 @@
 //! request's path and query, and accepted with or without the scheme's default port, as
 //! Twilio's own libraries do.
 
+pub mod twiml;
 mod wire;
 
 use crate::config::{self, ConfigError};
