@@ -1,4 +1,4 @@
-//! Provider payloads in their real shapes (see the handbook's providers.md), with the few
+//! Provider payloads in their real shapes (see docs/providers/), with the few
 //! fields a test varies as parameters.
 
 use domain::Timestamp;

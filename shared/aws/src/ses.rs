@@ -1,4 +1,4 @@
-//! [`SesMailer`]: the customer e-mail (POLICY.md rule 4, the chat fallback) with SES v2
+//! [`SesMailer`]: the customer e-mail (docs/policy.md rule 4, the chat fallback) with SES v2
 //! `SendEmail`.
 //!
 //! The text comes from [`notify::chat_fallback_email`]; it is sent as a simple message with a

@@ -1,4 +1,5 @@
-//! Deadlines of a request, always computed from the original receipt time (POLICY.md sections 3-5).
+//! Deadlines of a request, always computed from the original receipt time (docs/policy.md
+//! sections 3-5).
 
 use crate::calendar::{CalendarError, OpenSpan};
 use crate::policy::{Channel, ClockName, Plan, Policy, Priority, Target};

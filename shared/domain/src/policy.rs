@@ -1,5 +1,5 @@
 //! The support policy as data: plans, priorities, targets and their clocks, and the rules that
-//! classify a request (POLICY.md sections 2-4). Built by the policy-file loader, used pure.
+//! classify a request (docs/policy.md sections 2-4). Built by the policy-file loader, used pure.
 
 use crate::calendar::Calendar;
 use serde::{Deserialize, Serialize};
@@ -128,7 +128,7 @@ impl ResponseTarget {
     }
 }
 
-/// A named attribute whose value marks a customer as Enterprise (Intercom company or contact).
+/// A named attribute whose value marks a customer as Enterprise (Intercom conversation attributes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttributeRule {
     pub name: String,
@@ -138,9 +138,9 @@ pub struct AttributeRule {
 /// Rules that decide the plan of a request from what the provider sends.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanRules {
-    /// Ticket, organization or conversation tags that mean Enterprise (compared case-insensitively).
+    /// Zendesk ticket or Intercom conversation tags that mean Enterprise (case-insensitive).
     pub enterprise_tags: BTreeSet<String>,
-    /// Intercom company or contact attributes that mean Enterprise.
+    /// Intercom conversation attributes (`custom_attributes`) that mean Enterprise.
     pub enterprise_attributes: Vec<AttributeRule>,
     /// Called numbers (E.164) that are Enterprise hotlines.
     pub enterprise_numbers: BTreeSet<String>,

@@ -1,4 +1,4 @@
-//! Properties of business-time arithmetic (POLICY.md section 1) and of `Policy::deadlines`
+//! Properties of business-time arithmetic (docs/policy.md section 1) and of `Policy::deadlines`
 //! (sections 3-4), checked on random receipt instants over 2026-2027 (both DST changes, every
 //! holiday) and random durations up to 100 business hours, to the second.
 //!

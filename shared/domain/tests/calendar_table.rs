@@ -1,4 +1,4 @@
-//! POLICY.md sections 1, 3 and 6 as tables: business-time arithmetic of the default calendars
+//! docs/policy.md sections 1, 3 and 6 as tables: business-time arithmetic of the default calendars
 //! (`business`: Mon-Fri 08:00-20:00 Europe/Berlin, DE-NW holidays; `always`: 24x7), the holidays
 //! of the German states, Easter, extra closed and open dates, and the deadlines of a request.
 //!
@@ -948,7 +948,7 @@ fn a_target_longer_than_a_year_of_calendar_time_still_finds_its_deadline() {
 
 #[test]
 fn a_deadline_on_a_closing_edge_stays_there_but_adding_nothing_to_it_moves_to_the_next_opening() {
-    // POLICY.md section 1: Mon 08:00 + 12h = Mon 20:00; and `t + 0` is the next opening of t.
+    // docs/policy.md section 1: Mon 08:00 + 12h = Mon 20:00; `t + 0` is the next opening of t.
     // So add(add(t, a), b) == add(t, a + b) holds for every b > 0, but not for b = 0 when
     // add(t, a) is a closing edge: that is the definition of zero duration, not a bug.
     let business = policy().business;

@@ -1,4 +1,4 @@
-//! The case state machine, scenario by scenario (POLICY.md sections 4 and 5).
+//! The case state machine, scenario by scenario (docs/policy.md sections 4 and 5).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use domain::case::{

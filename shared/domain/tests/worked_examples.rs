@@ -1,4 +1,4 @@
-//! POLICY.md section 6: every worked example of the default policy, as a table.
+//! docs/policy.md section 6: every worked example of the default policy, as a table.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use domain::deadlines::Request;

@@ -1,4 +1,4 @@
-//! The customer e-mail: "your chat continues by e-mail" (POLICY.md rule 4), and a mailer for
+//! The customer e-mail: "your chat continues by e-mail" (docs/policy.md rule 4), and a mailer for
 //! the local runtime that renders it and logs instead of sending.
 
 use crate::text::{self, html_escape};

@@ -1,4 +1,4 @@
-//! The pager: PagerDuty Events API v2 (`POST /v2/enqueue`, providers.md section 4).
+//! The pager: PagerDuty Events API v2 (`POST /v2/enqueue`, docs/providers/pagerduty.md).
 //!
 //! Only `202 Accepted` means the event was taken. 408, 429, 5xx, timeouts and network errors
 //! are retried ([`RetryPolicy`]); 400 and the other 4xx are permanent. The routing key is the
@@ -242,7 +242,7 @@ impl<'a> Payload<'a> {
     }
 }
 
-/// Everything the on-call engineer may want without opening the case (POLICY.md rule 3: plan,
+/// Everything the on-call engineer may want without opening the case (docs/policy.md rule 3: plan,
 /// priority and the computed deadlines).
 #[derive(Serialize)]
 struct Details<'a> {

@@ -1,4 +1,4 @@
-//! The team channel: a Slack incoming webhook (providers.md section 5).
+//! The team channel: a Slack incoming webhook (docs/providers/slack.md).
 //!
 //! Success is `200` with the plain-text body `ok`. 408, 429 (`Retry-After`) and 5xx are
 //! retried; the other 4xx answer with a plain-text reason (`invalid_payload`,

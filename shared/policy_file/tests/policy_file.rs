@@ -1,4 +1,4 @@
-//! The policy file: the shipped default loads into the policy of POLICY.md, and every invalid
+//! The policy file: the shipped default loads into the policy of docs/policy.md, and every invalid
 //! file fails with a message that names the key and the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

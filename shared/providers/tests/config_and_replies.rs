@@ -225,17 +225,103 @@ fn an_http_request_can_be_handed_over_as_is() {
     assert!(matches!(outcome, Ok(Intake::Accepted(_))), "{outcome:?}");
 }
 
+/// A way to spell a header name: lower case, title case, upper case.
+type Spell = fn(&str) -> String;
+
+/// The signed request as an `http::Request` whose header names are spelled by `spell`, the way
+/// a server hands one over; `forged` replaces the value of one header.
+fn respelled(
+    signed: &common::Request,
+    spell: Spell,
+    forged: Option<(&str, &str)>,
+) -> http::Request<Vec<u8>> {
+    let mut builder = http::Request::builder()
+        .method(signed.method.clone())
+        .uri(signed.path.as_str());
+    for (name, value) in &signed.headers {
+        let value = match forged {
+            Some((header, forged)) if header == name.as_str() => forged.to_owned(),
+            _ => value.to_str().unwrap().to_owned(),
+        };
+        builder = builder.header(spell(name.as_str()), value);
+    }
+    builder.body(signed.body.clone()).unwrap()
+}
+
+fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 #[test]
-fn header_names_are_case_insensitive() {
-    // `HeaderMap` stores names lower-cased; API Gateway sends them lower-cased too.
-    let request = zendesk_request(
+fn every_handler_finds_its_signature_headers_whatever_their_case_on_the_wire() {
+    // API Gateway lower-cases header names, the providers send them title-cased, and HTTP
+    // says case does not matter: each handler must find its headers in every spelling.
+    let now = at("2026-01-01T00:00:00Z");
+    let spellings: [(&str, Spell); 3] = [
+        ("lower case", str::to_ascii_lowercase),
+        ("title case", title_case),
+        ("upper case", str::to_ascii_uppercase),
+    ];
+    let zendesk_signed = zendesk_request(
         "2026-01-01T00:00:00Z",
         fixture("zendesk/ticket_created.json"),
     );
-    assert!(request.headers.contains_key("x-zendesk-webhook-signature"));
-    assert!(request.headers.contains_key("X-ZENDESK-WEBHOOK-SIGNATURE"));
-    let outcome = zendesk().handle(&request.raw(), at("2026-01-01T00:00:00Z"));
-    assert!(outcome.is_ok());
-    let rejection = Rejection::BadSignature;
-    assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
+    let intercom_signed = intercom_request(fixture("intercom/conversation_user_created.json"));
+    let twilio_signed = common::twilio_request(fixture("twilio/recording_completed.form"));
+    let zendesk = zendesk();
+    let intercom = common::intercom();
+    let twilio = common::twilio();
+    type Handle<'a> = &'a dyn Fn(&RawRequest<'_>) -> Result<Intake, Rejection>;
+    let providers: [(&str, &common::Request, Handle<'_>, (&str, &str)); 3] = [
+        (
+            "zendesk",
+            &zendesk_signed,
+            &|raw: &RawRequest<'_>| zendesk.handle(raw, now),
+            (
+                providers::zendesk::SIGNATURE_HEADER,
+                "gf3v0LzLRHPUnIdhbvwRDVEvzSb07/QN0GYjSNlkBT0=",
+            ),
+        ),
+        (
+            "intercom",
+            &intercom_signed,
+            &|raw: &RawRequest<'_>| intercom.handle(raw, now),
+            (
+                providers::intercom::SIGNATURE_HEADER,
+                "sha1=0123456789abcdef0123456789abcdef01234567",
+            ),
+        ),
+        (
+            "twilio",
+            &twilio_signed,
+            &|raw: &RawRequest<'_>| twilio.handle(raw, now),
+            (
+                providers::twilio::SIGNATURE_HEADER,
+                "0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
+            ),
+        ),
+    ];
+    for (provider, signed, handle, forged) in providers {
+        for (spelling, spell) in spellings {
+            let request = respelled(signed, spell, None);
+            let outcome = handle(&RawRequest::from_http(&request));
+            assert!(
+                matches!(outcome, Ok(Intake::Accepted(_))),
+                "{provider}, {spelling}: {outcome:?}"
+            );
+            // A wrong signature under the same spelling is found and refused, not missed.
+            let request = respelled(signed, spell, Some(forged));
+            let rejection = handle(&RawRequest::from_http(&request)).unwrap_err();
+            assert_eq!(rejection, Rejection::BadSignature, "{provider}, {spelling}");
+            assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! Intercom conversation topics, from the payload shapes of providers.md 2.5/2.6 to the
+//! Intercom conversation topics, from the payload shapes of docs/providers/intercom.md to the
 //! normalized `CaseEvent`, the HEAD/ping handshake, and malformed variants (400).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,4 +1,4 @@
-//! Every signature test vector of providers.md (sections 1.3, 2.1, 3.1), plus our own.
+//! Every signature test vector of docs/test-vectors.md: the published ones and our own.
 //!
 //! Our own vectors (ZD-3 value, ZD-6, ZD-7, IC-1, IC-3, IC-4, TW-5, TW-6, TW-7) were computed
 //! with openssl, independently of this crate, as:

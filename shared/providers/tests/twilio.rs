@@ -1,4 +1,4 @@
-//! Twilio recording status callbacks, from the form bodies of providers.md 3.1 (TW-5) and 3.3
+//! Twilio recording status callbacks, from the form bodies of docs/providers/twilio.md (TW-5)
 //! to the normalized voicemail `CaseEvent`, and malformed variants (400).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -42,7 +42,7 @@ fn a_completed_recording_is_an_urgent_voicemail_case() {
                 subject: Some("Voicemail from unknown".into()),
                 requester: None,
                 link: None,
-                // The recording status callback of TW-5 carries no From/To.
+                // The recording status callback of TW-5 (docs/test-vectors.md) has no From/To.
                 voicemail: Some(Voicemail {
                     caller: "unknown".into(),
                     called: "unknown".into(),

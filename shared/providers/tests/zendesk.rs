@@ -1,4 +1,4 @@
-//! Zendesk ticket events, from the captured payload shapes (providers.md 1.8) to the
+//! Zendesk ticket events, from the captured payload shapes (docs/providers/zendesk.md) to the
 //! normalized `CaseEvent`, and the malformed variants that must be refused with 400.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -268,7 +268,7 @@ impl Calendar {
         self.add(at, Duration::ZERO)
     }
 
-    /// `at + duration` counting only open time (POLICY.md section 1).
+    /// `at + duration` counting only open time (docs/policy.md section 1).
     ///
     /// A result that lands exactly on a closing instant stays there.
     pub fn add(&self, at: Timestamp, duration: Duration) -> Result<Timestamp, CalendarError> {

@@ -106,7 +106,7 @@ impl SlackKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmailKind {
-    /// "We continue by e-mail": POLICY.md rule 4.
+    /// "We continue by e-mail": docs/policy.md section 4, rule 4.
     ChatFallback,
 }
 

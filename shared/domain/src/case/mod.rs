@@ -1,5 +1,5 @@
 //! A case: one tracked request (a Zendesk ticket, an Intercom conversation, a voicemail), its
-//! clocks, and the pure state machine that moves it (POLICY.md sections 4 and 5).
+//! clocks, and the pure state machine that moves it (docs/policy.md sections 4 and 5).
 
 mod effect;
 mod event;

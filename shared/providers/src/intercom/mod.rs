@@ -1,4 +1,4 @@
-//! Intercom webhooks (conversation topics), providers.md section 2.
+//! Intercom webhooks (conversation topics), described in docs/providers/intercom.md.
 //!
 //! Signature: `X-Hub-Signature: sha1=<hex HMAC-SHA1(client secret, raw body)>`. Intercom checks
 //! the URL with an unsigned `HEAD` and then sends a signed `ping`; both answer 200.

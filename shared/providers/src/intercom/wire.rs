@@ -1,4 +1,4 @@
-//! Intercom notification payloads as they arrive (providers.md 2.3-2.6). Timestamps are unix
+//! Intercom notification payloads as they arrive (docs/providers/intercom.md). Timestamps are unix
 //! seconds; ids are strings or integers; lists come wrapped in `{"type":"….list", …}` objects.
 
 use crate::lenient::Id;

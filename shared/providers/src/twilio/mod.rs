@@ -1,4 +1,4 @@
-//! Twilio voicemail: the recording status callback, providers.md section 3.
+//! Twilio voicemail: the recording status callback, described in docs/providers/twilio.md.
 //!
 //! Signature: `X-Twilio-Signature = base64(HMAC-SHA1(auth token, public URL + every POST
 //! parameter sorted by name then value, as name + value URL-decoded))`. Behind API Gateway the

@@ -1,5 +1,5 @@
 //! Twilio's recording status callback, an `application/x-www-form-urlencoded` body
-//! (providers.md 3.3).
+//! (docs/providers/twilio.md).
 //!
 //! Two decoders on purpose: the signature is computed over leniently decoded parameters
 //! (as Twilio's libraries do), before anything else; then the strict decoder refuses what a

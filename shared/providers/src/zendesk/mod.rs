@@ -1,8 +1,8 @@
-//! Zendesk event webhooks (`zen:event-type:ticket.*`), providers.md section 1.
+//! Zendesk event webhooks (`zen:event-type:ticket.*`), described in docs/providers/zendesk.md.
 //!
 //! Signature: `base64(HMAC-SHA256(key = the secret's bytes as given,
 //! msg = X-Zendesk-Webhook-Signature-Timestamp + raw body))`. The legacy documentation's
-//! body-then-timestamp order is wrong and is rejected (vector ZD-1).
+//! body-then-timestamp order is wrong and is rejected (vector ZD-1, docs/test-vectors.md).
 
 mod wire;
 

@@ -1,4 +1,4 @@
-//! Zendesk event-subscription payloads as they arrive (providers.md 1.5-1.8). Only what we
+//! Zendesk event-subscription payloads as they arrive (docs/providers/zendesk.md). Only what we
 //! read is declared; everything else is ignored, so new Zendesk fields break nothing.
 
 use crate::lenient::{Id, present};
