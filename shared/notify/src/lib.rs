@@ -34,4 +34,7 @@ pub use pagerduty::{
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use slack::{SlackConfig, SlackWebhook, WEBHOOK_URL_VAR, slack_message};
-pub use zendesk::{NewTicket, TicketRef, ZendeskApi, ZendeskApiConfig, zendesk_base_url};
+pub use zendesk::{
+    DEFAULT_CACHE_TTL, NewTicket, TicketMetrics, TicketRef, ZendeskApi, ZendeskApiConfig,
+    zendesk_base_url,
+};

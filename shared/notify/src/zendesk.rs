@@ -18,10 +18,16 @@ use crate::http::{self, Answer, ConfigError};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use app::ports::NotifyError;
+use jiff::Timestamp;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Organization tags and user roles change rarely; five minutes keeps lookups off the rate limit.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
 
 /// Zendesk's own host for a subdomain: `https://<subdomain>.zendesk.com`.
 pub fn zendesk_base_url(subdomain: &str) -> String {
@@ -39,6 +45,8 @@ pub struct ZendeskApiConfig {
     /// Per request (connect, send, read the answer).
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// How long an organization's tags and a user's role are trusted without asking again.
+    pub cache_ttl: Duration,
 }
 
 impl ZendeskApiConfig {
@@ -55,6 +63,7 @@ impl ZendeskApiConfig {
             token,
             timeout: http::DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
+            cache_ttl: DEFAULT_CACHE_TTL,
         }))
     }
 
@@ -94,17 +103,131 @@ pub struct TicketRef {
     pub created: bool,
 }
 
+/// What Zendesk knows about a ticket's progress (`GET /api/v2/tickets/{id}/metrics`): enough to
+/// adopt a ticket first seen late without paging for what was done long ago.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TicketMetrics {
+    /// Public replies by agents.
+    #[serde(default)]
+    pub replies: u32,
+    #[serde(default)]
+    pub reopens: u32,
+    #[serde(default)]
+    pub initially_assigned_at: Option<Timestamp>,
+    #[serde(default)]
+    pub assigned_at: Option<Timestamp>,
+    #[serde(default)]
+    pub solved_at: Option<Timestamp>,
+    #[serde(default)]
+    pub latest_comment_added_at: Option<Timestamp>,
+}
+
 /// The Zendesk Support API client (built once, sharing the process's HTTP client).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ZendeskApi {
     http: reqwest::Client,
     config: ZendeskApiConfig,
+    organization_tags: TtlCache<u64, Vec<String>>,
+    staff: TtlCache<u64, bool>,
 }
 
 impl ZendeskApi {
     /// `http` is the shared client from [`crate::http_client`].
     pub fn new(config: ZendeskApiConfig, http: reqwest::Client) -> Self {
-        Self { http, config }
+        let ttl = config.cache_ttl;
+        Self {
+            http,
+            config,
+            organization_tags: TtlCache::new(ttl),
+            staff: TtlCache::new(ttl),
+        }
+    }
+
+    /// The ticket's metrics (`GET /api/v2/tickets/{id}/metrics.json`).
+    pub async fn ticket_metrics(&self, ticket_id: u64) -> Result<TicketMetrics, NotifyError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            ticket_metric: TicketMetrics,
+        }
+        let path = format!("/api/v2/tickets/{ticket_id}/metrics.json");
+        let answer: Answer = self.call::<(), _>(Method::GET, &path, &[], None).await?;
+        Ok(answer.ticket_metric)
+    }
+
+    /// An organization's tags (`GET /api/v2/organizations/{id}.json`), cached.
+    pub async fn organization_tags(
+        &self,
+        organization_id: u64,
+    ) -> Result<Vec<String>, NotifyError> {
+        if let Some(tags) = self.organization_tags.get(&organization_id) {
+            return Ok(tags);
+        }
+        #[derive(Deserialize)]
+        struct Organization {
+            #[serde(default)]
+            tags: Vec<String>,
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            organization: Organization,
+        }
+        let path = format!("/api/v2/organizations/{organization_id}.json");
+        let answer: Answer = self.call::<(), _>(Method::GET, &path, &[], None).await?;
+        self.organization_tags
+            .put(organization_id, answer.organization.tags.clone());
+        Ok(answer.organization.tags)
+    }
+
+    /// Whether a user is staff (role `agent` or `admin`, `GET /api/v2/users/{id}.json`), cached:
+    /// for comments whose event names the author but not the role.
+    pub async fn user_is_staff(&self, user_id: u64) -> Result<bool, NotifyError> {
+        if let Some(staff) = self.staff.get(&user_id) {
+            return Ok(staff);
+        }
+        #[derive(Deserialize)]
+        struct User {
+            role: String,
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            user: User,
+        }
+        let path = format!("/api/v2/users/{user_id}.json");
+        let answer: Answer = self.call::<(), _>(Method::GET, &path, &[], None).await?;
+        let staff = matches!(answer.user.role.as_str(), "agent" | "admin");
+        self.staff.put(user_id, staff);
+        Ok(staff)
+    }
+
+    /// Adds an internal note and tags to a ticket (`PUT /api/v2/tickets/{id}.json` with
+    /// `additional_tags`, which adds to the ticket's tags instead of replacing them).
+    pub async fn add_internal_note(
+        &self,
+        ticket_id: u64,
+        note: &str,
+        tags: &[String],
+    ) -> Result<(), NotifyError> {
+        #[derive(Serialize)]
+        struct Update<'a> {
+            comment: CommentBody<'a>,
+            additional_tags: &'a [String],
+        }
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            ticket: Update<'a>,
+        }
+        let body = Envelope {
+            ticket: Update {
+                comment: CommentBody {
+                    body: note,
+                    public: false,
+                },
+                additional_tags: tags,
+            },
+        };
+        let path = format!("/api/v2/tickets/{ticket_id}.json");
+        let _: serde_json::Value = self.call(Method::PUT, &path, &[], Some(&body)).await?;
+        Ok(())
     }
 
     /// Opens the ticket unless one with the same external id exists, and returns it either way.
@@ -274,6 +397,40 @@ impl ZendeskApi {
         Err(NotifyError::Permanent {
             reason: format!("Zendesk rejected {what} ({status}){hint}: {message}"),
         })
+    }
+}
+
+/// Answers remembered for a while, so that busy cases do not spend the API rate limit.
+#[derive(Debug)]
+struct TtlCache<K, V> {
+    ttl: Duration,
+    entries: Mutex<HashMap<K, (Instant, V)>>,
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> TtlCache<K, V> {
+    /// Entries beyond this are dropped wholesale: a bound on memory, not an eviction policy.
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        let entries = self.entries.lock().ok()?;
+        let (at, value) = entries.get(key)?;
+        (at.elapsed() < self.ttl).then(|| value.clone())
+    }
+
+    fn put(&self, key: K, value: V) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (Instant::now(), value));
+        }
     }
 }
 

@@ -244,3 +244,113 @@ async fn a_zendesk_outage_is_retryable_after_the_attempts_are_used_up() {
 
     assert!(matches!(error, NotifyError::Retryable { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn ticket_metrics_say_whether_and_when_the_ticket_was_answered_and_assigned() {
+    let server = MockServer::start().await;
+    // The documented shape, trimmed to a realistic subset of its fields.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/5158/metrics.json"))
+        .and(header("authorization", basic_auth().as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket_metric": {
+            "id": 33, "ticket_id": 5158,
+            "created_at": "2026-09-01T08:00:00Z", "updated_at": "2026-09-03T10:00:00Z",
+            "group_stations": 1, "assignee_stations": 1, "reopens": 0, "replies": 2,
+            "assignee_updated_at": "2026-09-01T09:00:00Z", "requester_updated_at": "2026-09-02T08:00:00Z",
+            "status_updated_at": "2026-09-03T10:00:00Z",
+            "initially_assigned_at": "2026-09-01T08:20:00Z", "assigned_at": "2026-09-01T08:20:00Z",
+            "solved_at": null, "latest_comment_added_at": "2026-09-03T10:00:00Z",
+            "reply_time_in_minutes": {"calendar": 45, "business": 45},
+            "first_resolution_time_in_minutes": {"calendar": null, "business": null},
+            "full_resolution_time_in_minutes": {"calendar": null, "business": null},
+            "agent_wait_time_in_minutes": {"calendar": null, "business": null},
+            "requester_wait_time_in_minutes": {"calendar": null, "business": null},
+            "on_hold_time_in_minutes": {"calendar": 0, "business": 0}
+        }})))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let metrics = api(&server).ticket_metrics(5158).await.unwrap();
+
+    assert_eq!(metrics.replies, 2);
+    assert_eq!(
+        metrics.initially_assigned_at,
+        Some("2026-09-01T08:20:00Z".parse().unwrap())
+    );
+    assert_eq!(metrics.solved_at, None);
+}
+
+#[tokio::test]
+async fn organization_tags_are_read_once_and_then_cached() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/organizations/361.json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"organization": {
+                "id": 361, "name": "Acme", "tags": ["enterprise", "cluster_c42"],
+                "external_id": null, "domain_names": ["acme.example"]
+            }})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let api = api(&server);
+
+    let first = api.organization_tags(361).await.unwrap();
+    let second = api.organization_tags(361).await.unwrap();
+
+    assert_eq!(first, ["enterprise", "cluster_c42"]);
+    assert_eq!(second, first);
+}
+
+#[tokio::test]
+async fn agents_and_admins_are_staff_and_end_users_are_not() {
+    let server = MockServer::start().await;
+    for (id, role) in [(1, "end-user"), (2, "agent"), (3, "admin")] {
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v2/users/{id}.json")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"user": {"id": id, "name": "X", "role": role, "email": "x@example.org"}}),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let api = api(&server);
+
+    assert!(!api.user_is_staff(1).await.unwrap());
+    assert!(api.user_is_staff(2).await.unwrap());
+    assert!(api.user_is_staff(3).await.unwrap());
+    assert!(
+        api.user_is_staff(2).await.unwrap(),
+        "cached, not asked again"
+    );
+}
+
+#[tokio::test]
+async fn a_breach_note_is_internal_and_adds_a_tag_without_replacing_the_others() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/5158.json"))
+        .and(header("authorization", basic_auth().as_str()))
+        .and(body_json(json!({"ticket": {
+            "comment": {"body": "First response overdue since 10:00 (12 min late).", "public": false},
+            "additional_tags": ["sla_breached"]
+        }})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ticket": {"id": 5158}, "audit": {"id": 9}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    api(&server)
+        .add_internal_note(
+            5158,
+            "First response overdue since 10:00 (12 min late).",
+            &["sla_breached".to_owned()],
+        )
+        .await
+        .unwrap();
+}
