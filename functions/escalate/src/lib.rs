@@ -30,6 +30,10 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
+/// The function's own secrets: none (it needs only `lambda::NOTIFIER_SECRETS`). Named, so
+/// that the template test checks the template against the code, not against a copy.
+pub const SECRETS: [lambda::SecretSpec; 0] = [];
+
 /// What one invocation did; the function's response (visible in the invoke result and logs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

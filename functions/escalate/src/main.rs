@@ -8,7 +8,9 @@ use std::sync::Arc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda::init_json_logs();
-    let started = lambda::start(&[]).await.map_err(lambda::init_failed)?;
+    let started = lambda::start(&escalate::SECRETS)
+        .await
+        .map_err(lambda::init_failed)?;
     let engine = Arc::clone(&started.engine);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let engine = Arc::clone(&engine);

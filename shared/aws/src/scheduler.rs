@@ -39,6 +39,12 @@ pub const MAX_RETRY_ATTEMPTS: i32 = 185;
 /// for someone to look at.
 pub const MAX_EVENT_AGE_SECONDS: i32 = 86_400;
 
+/// The `outcome` field of the one log line written when a timer could not be applied (a
+/// schedule create, update or delete that failed for good): the metric filters of
+/// `template.yaml` count it (`{ $.fields.outcome = "timer_not_applied" }`) and alarm, since the
+/// case then waits for the five-minute sweep. Keep it stable.
+pub const TIMER_NOT_APPLIED: &str = "timer_not_applied";
+
 /// The longest schedule name Scheduler accepts.
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -117,18 +123,28 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     })
 }
 
-/// `at(yyyy-mm-ddThh:mm:ss)` in UTC (to be sent with `ScheduleExpressionTimezone = "UTC"`).
-/// Scheduler takes whole seconds: a sub-second instant is rounded up, so that a timer never
-/// fires before its deadline.
+/// `at(yyyy-mm-ddThh:mm:00)` in UTC (to be sent with `ScheduleExpressionTimezone = "UTC"`).
+///
+/// Scheduler fires a one-time schedule within the minute of its `at()` (documented precision:
+/// `at(…T01:00:00)` fires between 01:00:00 and 01:00:59), so any seconds would let a timer
+/// fire up to 59 s before its deadline. The instant is rounded up to the next whole minute (one
+/// already on a whole minute stays): a timer never fires early, and at most 60 s late.
 pub fn at_expression(at: Timestamp) -> String {
-    let seconds = if at.subsec_nanosecond() > 0 {
-        at.as_second().saturating_add(1)
+    format!("at({})", fire_minute(at).strftime("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// `at` rounded up to the next whole minute (UTC); an instant on a whole minute stays.
+pub fn fire_minute(at: Timestamp) -> Timestamp {
+    const NANOS_PER_MINUTE: i128 = 60_000_000_000;
+    let nanos = at.as_nanosecond();
+    let rounded = nanos.div_euclid(NANOS_PER_MINUTE) * NANOS_PER_MINUTE;
+    let rounded = if rounded < nanos {
+        rounded + NANOS_PER_MINUTE
     } else {
-        // Whole, or negative with a fraction: `as_second` truncates toward zero, i.e. up.
-        at.as_second()
+        rounded
     };
-    let rounded = Timestamp::from_second(seconds).unwrap_or(at);
-    format!("at({})", rounded.strftime("%Y-%m-%dT%H:%M:%S"))
+    // Only the last minute before Timestamp::MAX cannot be rounded up: keep it as it is.
+    Timestamp::from_nanosecond(rounded).unwrap_or(at)
 }
 
 /// `app::ports::Timers` on EventBridge Scheduler.
@@ -252,7 +268,7 @@ where
         code,
         message,
     } = classify(error, &["InternalServerException"]);
-    warn!(operation, schedule = name, code = code.as_deref().unwrap_or("-"), error = %message, "scheduler request failed");
+    warn!(outcome = TIMER_NOT_APPLIED, operation, schedule = name, code = code.as_deref().unwrap_or("-"), error = %message, "timer not applied: scheduler request failed");
     let reason = format!("{operation} {name}: {message}");
     if transient {
         TimerError::Unavailable(reason)
@@ -261,16 +277,22 @@ where
     }
 }
 
+/// The error of the last attempt. A failed request was logged by [`timer_error`]; a schedule
+/// that kept changing under us is logged here, with the same `outcome`.
 fn attempt_error(operation: &str, name: &str, attempt: Attempt) -> TimerError {
-    match attempt {
-        Attempt::Failed(error) => error,
-        Attempt::Conflict => TimerError::Unavailable(format!(
-            "{operation} {name}: the schedule was created concurrently"
-        )),
-        Attempt::NotFound => TimerError::Unavailable(format!(
-            "{operation} {name}: the schedule was deleted concurrently"
-        )),
-    }
+    let race = match attempt {
+        Attempt::Failed(error) => return error,
+        Attempt::Conflict => "the schedule was created concurrently",
+        Attempt::NotFound => "the schedule was deleted concurrently",
+    };
+    warn!(
+        outcome = TIMER_NOT_APPLIED,
+        operation,
+        schedule = name,
+        error = race,
+        "timer not applied: the schedule changed concurrently"
+    );
+    TimerError::Unavailable(format!("{operation} {name}: {race}"))
 }
 
 impl Timers for SchedulerTimers {
@@ -350,35 +372,47 @@ mod tests {
     }
 
     #[test]
-    fn the_at_expression_is_utc_to_the_second_without_a_zone() {
-        assert_eq!(
-            at_expression(ts("2026-12-01T10:00:00Z")),
-            "at(2026-12-01T10:00:00)"
-        );
-        assert_eq!(
-            at_expression(ts("2026-03-29T03:30:05+02:00")),
-            "at(2026-03-29T01:30:05)"
-        );
-        assert_eq!(
-            at_expression(ts("2026-01-05T07:08:09Z")),
-            "at(2026-01-05T07:08:09)"
-        );
+    fn the_at_expression_is_utc_without_a_zone_rounded_up_to_the_whole_minute() {
+        for (at, expression) in [
+            // On a whole minute: stays.
+            ("2026-12-01T10:00:00Z", "at(2026-12-01T10:00:00)"),
+            ("2026-12-01T10:00:00.000Z", "at(2026-12-01T10:00:00)"),
+            // Any later instant within the minute: the next minute.
+            ("2026-12-01T10:00:00.001Z", "at(2026-12-01T10:01:00)"),
+            ("2026-12-01T10:00:00.000000001Z", "at(2026-12-01T10:01:00)"),
+            ("2026-12-01T10:00:30Z", "at(2026-12-01T10:01:00)"),
+            ("2026-12-01T10:00:59Z", "at(2026-12-01T10:01:00)"),
+            ("2026-12-01T10:00:59.999999999Z", "at(2026-12-01T10:01:00)"),
+            ("2026-01-05T07:08:09Z", "at(2026-01-05T07:09:00)"),
+            // In UTC, whatever the offset it was written with.
+            ("2026-03-29T03:30:05+02:00", "at(2026-03-29T01:31:00)"),
+            // Hour, day, month and year roll over.
+            ("2026-12-01T10:59:01Z", "at(2026-12-01T11:00:00)"),
+            ("2026-12-01T23:59:59Z", "at(2026-12-02T00:00:00)"),
+            ("2026-02-28T23:59:00.5Z", "at(2026-03-01T00:00:00)"),
+            ("2026-12-31T23:59:59.5Z", "at(2027-01-01T00:00:00)"),
+            // Before the epoch too (nanoseconds are negative there).
+            ("1969-12-31T23:59:59.5Z", "at(1970-01-01T00:00:00)"),
+            ("1969-12-31T23:58:00Z", "at(1969-12-31T23:58:00)"),
+        ] {
+            assert_eq!(at_expression(ts(at)), expression, "{at}");
+        }
     }
 
     #[test]
-    fn a_sub_second_instant_is_rounded_up_never_down() {
-        assert_eq!(
-            at_expression(ts("2026-12-01T10:00:00.000000001Z")),
-            "at(2026-12-01T10:00:01)"
-        );
-        assert_eq!(
-            at_expression(ts("2026-12-31T23:59:59.5Z")),
-            "at(2027-01-01T00:00:00)"
-        );
-        assert_eq!(
-            at_expression(ts("1969-12-31T23:59:59.5Z")),
-            "at(1970-01-01T00:00:00)"
-        );
+    fn the_fire_minute_is_never_before_the_instant_nor_a_minute_or_more_after_it() {
+        for at in [
+            "2026-12-01T10:00:00Z",
+            "2026-12-01T10:00:00.001Z",
+            "2026-12-01T10:00:59.999Z",
+            "1969-12-31T23:59:59.5Z",
+        ] {
+            let at = ts(at);
+            let fire = fire_minute(at);
+            assert!(fire >= at, "{at} -> {fire}");
+            assert!(fire.duration_since(at) < domain::jiff::SignedDuration::from_secs(60));
+            assert_eq!(fire.as_nanosecond() % 60_000_000_000, 0, "{fire}");
+        }
     }
 
     #[test]

@@ -107,7 +107,8 @@ async fn a_new_timer_is_a_one_time_utc_schedule_that_invokes_the_escalate_functi
     let schedule = f.get(&id, TimerKind::FirstResponse).await.unwrap();
     assert_eq!(schedule.name(), Some("zendesk-5158.first_response"));
     assert_eq!(schedule.group_name(), Some(f.group.as_str()));
-    // UTC, whole seconds, rounded up: never before the deadline.
+    // UTC, rounded up to the whole minute: never before the deadline (Scheduler fires within
+    // the minute of at()).
     assert_eq!(
         schedule.schedule_expression(),
         Some("at(2026-12-01T09:30:00)")
@@ -180,6 +181,35 @@ async fn a_moved_deadline_updates_its_schedule_in_one_request() {
             .retry_policy()
             .and_then(|r| r.maximum_retry_attempts()),
         Some(MAX_RETRY_ATTEMPTS)
+    );
+}
+
+/// Scheduler fires within the minute of `at()`: a deadline with seconds is scheduled for the
+/// next whole minute, whether created or moved, so that it never fires early.
+#[tokio::test]
+async fn a_deadline_within_a_minute_is_scheduled_at_the_next_whole_minute() {
+    let f = fixture().await;
+    let id = case("zendesk-2");
+    f.timers
+        .schedule(
+            &id,
+            TimerKind::Dispatch,
+            ts("2026-03-02T09:14:00.001Z"),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.expression(&id, TimerKind::Dispatch).await,
+        "at(2026-03-02T09:15:00)"
+    );
+    f.timers
+        .schedule(&id, TimerKind::Dispatch, ts("2026-03-02T23:59:59Z"), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.expression(&id, TimerKind::Dispatch).await,
+        "at(2026-03-03T00:00:00)"
     );
 }
 

@@ -12,7 +12,7 @@ pub mod settings;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use logs::init_json_logs;
+pub use logs::{init_json_logs, json_layer};
 pub use settings::{SECRET_ID_SUFFIX, SecretSpec, Settings};
 
 use app::ports::{Clock, SystemClock};

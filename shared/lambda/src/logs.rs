@@ -1,8 +1,12 @@
 //! JSON log lines for CloudWatch: one object per line, no ANSI colours, the invocation's request
 //! id (from the runtime's span) on every line written while handling it.
 
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// Install the JSON subscriber. The levels come from `RUST_LOG` (`info`, or per target:
@@ -24,16 +28,27 @@ pub fn init_json_logs() {
         .ok()
         .and_then(|directives| directives.parse::<Targets>().ok())
         .unwrap_or_else(from_lambda);
-    let json = tracing_subscriber::fmt::layer()
+    let _ = tracing_subscriber::registry()
+        .with(json_layer(std::io::stdout))
+        .with(filter)
+        .try_init();
+}
+
+/// The format of every line: one JSON object, the event's fields under `fields` (what the
+/// metric filters of `template.yaml` match, e.g. `$.fields.outcome`). Public so that tests can
+/// check those filters against lines written exactly like this.
+pub fn json_layer<S, W>(writer: W) -> impl Layer<S>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
         .json()
         .with_ansi(false)
         .with_current_span(true)
         .with_span_list(false)
-        .with_target(true);
-    let _ = tracing_subscriber::registry()
-        .with(json)
-        .with(filter)
-        .try_init();
+        .with_target(true)
+        .with_writer(writer)
 }
 
 /// Lambda's level names (`TRACE` … `FATAL`) as `tracing` filter directives.

@@ -10,8 +10,9 @@ use serde_yaml_ng::value::TaggedValue;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// Actions AWS grants on `"*"` only (no resource-level permission), each with its reason.
-/// Nothing in the template needs one today; an addition must say why here.
+/// Actions AWS grants on `"*"` only (no resource-level permission), each with its reason. Such
+/// an action must have a statement of its own (every action of a `"*"` statement must be
+/// listed here); an addition must say why here.
 const STAR_RESOURCE_EXCEPTIONS: &[(&str, &str)] = &[
     // X-Ray segments are not resources (only if `Tracing: Active` is ever turned on).
     (
@@ -24,15 +25,22 @@ const STAR_RESOURCE_EXCEPTIONS: &[(&str, &str)] = &[
     ),
     // Metrics are not resources; restrict with a cloudwatch:namespace condition instead.
     ("cloudwatch:PutMetricData", "CloudWatch metrics have no ARN"),
+    // The optional case-events pipe (CaseEventsPipeRole) lists the table's streams to find the
+    // current one; ListStreams takes no resource, so a stream ARN there would match nothing.
+    (
+        "dynamodb:ListStreams",
+        "ListStreams has no resource-level permissions",
+    ),
 ];
 
-/// The secret variables the code reads, by function; the template may only name their secrets.
-const FUNCTION_SECRETS: &[(&str, &[&str])] = &[
-    ("zendesk-webhook", &["ZENDESK_WEBHOOK_SECRET"]),
-    ("intercom-webhook", &["INTERCOM_CLIENT_SECRET"]),
-    ("voicemail-webhook", &["TWILIO_AUTH_TOKEN"]),
-    ("escalate", &[]),
-    ("sweep", &[]),
+/// The secret variables the code reads, by function (each function's own `SECRETS`); the
+/// template may only name their secrets.
+const FUNCTION_SECRETS: &[(&str, &[lambda::SecretSpec])] = &[
+    ("zendesk-webhook", &zendesk_webhook::SECRETS),
+    ("intercom-webhook", &intercom_webhook::SECRETS),
+    ("voicemail-webhook", &voicemail_webhook::SECRETS),
+    ("escalate", &escalate::SECRETS),
+    ("sweep", &sweep::SECRETS),
 ];
 
 fn root() -> &'static Path {
@@ -279,10 +287,20 @@ fn secrets_are_only_ever_named_never_given() {
     }
     let mut variables = BTreeSet::new();
     environment_variables(&template, &mut variables);
+    let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let named: BTreeSet<String> = FUNCTION_SECRETS
+        .iter()
+        .map(|(function, _)| (*function).to_owned())
+        .collect();
+    assert_eq!(named, crates, "every function's secrets are checked");
     for (function, secrets) in FUNCTION_SECRETS {
-        for secret in *secrets {
+        for spec in *secrets {
+            let secret = spec.name;
             assert!(
-                !variables.contains(*secret),
+                !variables.contains(secret),
                 "{secret} must not be set in {function}'s environment"
             );
             let id = format!("{secret}{}", lambda::SECRET_ID_SUFFIX);
@@ -431,5 +449,237 @@ fn the_table_has_the_indexes_and_ttl_the_store_uses() {
             aws::store::RECEIVED_INDEX,
             aws::store::PENDING_INDEX
         ])
+    );
+}
+
+fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
+    get(get(template, "Resources").unwrap(), name).unwrap_or_else(|| panic!("no {name}"))
+}
+
+fn properties<'a>(template: &'a Value, name: &str) -> &'a Value {
+    get(resource(template, name), "Properties").unwrap_or_else(|| panic!("{name}: no Properties"))
+}
+
+#[test]
+fn the_pipe_lists_streams_on_every_resource_in_a_statement_of_its_own() {
+    let template = template();
+    let mut found = Vec::new();
+    statements(resource(&template, "CaseEventsPipeRole"), "", &mut found);
+    let list_streams: Vec<&Value> = found
+        .iter()
+        .map(|(_, statement)| statement)
+        .filter(|statement| format!("{:?}", get(statement, "Action")).contains("ListStreams"))
+        .collect();
+    assert_eq!(list_streams.len(), 1, "{list_streams:?}");
+    let statement = list_streams[0];
+    assert_eq!(
+        get(statement, "Action").and_then(Value::as_str),
+        Some("dynamodb:ListStreams"),
+        "alone in its statement"
+    );
+    assert_eq!(
+        get(statement, "Resource").and_then(Value::as_str),
+        Some("*")
+    );
+    assert!(
+        STAR_RESOURCE_EXCEPTIONS
+            .iter()
+            .any(|(action, reason)| *action == "dynamodb:ListStreams" && !reason.is_empty())
+    );
+    // The stream actions that do take a resource stay on the stream.
+    let on_stream = found
+        .iter()
+        .map(|(_, statement)| statement)
+        .find(|statement| format!("{:?}", get(statement, "Action")).contains("GetRecords"))
+        .unwrap();
+    assert_eq!(
+        get(on_stream, "Resource")
+            .and_then(|r| tagged(r, "GetAtt"))
+            .and_then(Value::as_str),
+        Some("CasesTable.StreamArn")
+    );
+}
+
+/// A CloudFormation intrinsic evaluated with the given parameters: `!Ref`, `!Sub` (both
+/// forms), `!Select` and `!Split`, enough for the template's ARNs. Pseudo parameters
+/// (`AWS::Region`, …) stay as `${AWS::Region}`.
+fn evaluate(value: &Value, parameters: &[(&str, &str)]) -> String {
+    let substitute = |text: &str, variables: &[(String, String)]| {
+        let mut out = text.to_owned();
+        for (name, value) in variables {
+            out = out.replace(&format!("${{{name}}}"), value);
+        }
+        out
+    };
+    let parameters: Vec<(String, String)> = parameters
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Tagged(tagged) => match (
+            tagged.tag.to_string().trim_start_matches('!'),
+            &tagged.value,
+        ) {
+            ("Ref", Value::String(name)) => parameters
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("no parameter {name}")),
+            ("Sub", Value::String(text)) => substitute(text, &parameters),
+            ("Sub", Value::Sequence(parts)) => {
+                let mut variables = parameters.clone();
+                for (name, inner) in parts[1].as_mapping().unwrap() {
+                    let name = name.as_str().unwrap().to_owned();
+                    let borrowed: Vec<(&str, &str)> = parameters
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    variables.push((name, evaluate(inner, &borrowed)));
+                }
+                substitute(parts[0].as_str().unwrap(), &variables)
+            }
+            ("Select", Value::Sequence(parts)) => {
+                let index = parts[0].as_u64().unwrap() as usize;
+                let list = split(&parts[1], &parameters);
+                list.get(index)
+                    .unwrap_or_else(|| panic!("!Select {index} of {list:?}"))
+                    .clone()
+            }
+            (tag, _) => panic!("cannot evaluate !{tag}"),
+        },
+        other => panic!("cannot evaluate {other:?}"),
+    }
+}
+
+fn split(value: &Value, parameters: &[(String, String)]) -> Vec<String> {
+    let borrowed: Vec<(&str, &str)> = parameters
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let Some(Value::Sequence(parts)) = tagged(value, "Split") else {
+        panic!("!Select needs a !Split: {value:?}")
+    };
+    let separator = parts[0].as_str().unwrap();
+    evaluate(&parts[1], &borrowed)
+        .split(separator)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_mailer_may_send_from_the_domain_identity_and_from_the_address_identity() {
+    let template = template();
+    let document = get(properties(&template, "MailerPolicy"), "PolicyDocument").unwrap();
+    let statement = &get(document, "Statement")
+        .and_then(Value::as_sequence)
+        .unwrap()[0];
+    assert_eq!(
+        get(statement, "Action").and_then(Value::as_str),
+        Some("ses:SendEmail")
+    );
+    let resources = alternatives(get(statement, "Resource").unwrap());
+    let arn = |identity: &str| {
+        format!(
+            "arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:identity/{identity}"
+        )
+    };
+    for (from, address) in [
+        (
+            "Acme Hosting Support <support@acme-hosting.example>",
+            "support@acme-hosting.example",
+        ),
+        (
+            "support@acme-hosting.example",
+            "support@acme-hosting.example",
+        ),
+        ("<noreply@acme.example>", "noreply@acme.example"),
+    ] {
+        let parameters = [
+            ("SesIdentity", "acme-hosting.example"),
+            ("SesFromAddress", from),
+            ("SesConfigurationSet", "sla"),
+        ];
+        let granted: BTreeSet<String> = resources
+            .iter()
+            .filter(|resource| {
+                tagged(resource, "Ref").and_then(Value::as_str) != Some("AWS::NoValue")
+            })
+            .map(|resource| evaluate(resource, &parameters))
+            .collect();
+        assert!(
+            granted.contains(&arn("acme-hosting.example")),
+            "{granted:?}"
+        );
+        assert!(granted.contains(&arn(address)), "{from}: {granted:?}");
+    }
+}
+
+#[test]
+fn every_function_reserves_concurrency_by_parameter_and_keeps_its_report_lines() {
+    let template = template();
+    let parameters = get(&template, "Parameters").unwrap();
+    let conditions = get(&template, "Conditions").unwrap();
+    let expected = [
+        ("ZendeskWebhookFunction", "WebhookReservedConcurrency", 20),
+        ("IntercomWebhookFunction", "WebhookReservedConcurrency", 20),
+        ("VoicemailWebhookFunction", "WebhookReservedConcurrency", 20),
+        ("EscalateFunction", "EscalateReservedConcurrency", 20),
+        ("SweepFunction", "SweepReservedConcurrency", 2),
+    ];
+    let functions = of_type(&template, "AWS::Serverless::Function");
+    assert_eq!(functions.len(), expected.len());
+    for (function, parameter, default) in expected {
+        let reserved = get(
+            properties(&template, function),
+            "ReservedConcurrentExecutions",
+        )
+        .unwrap_or_else(|| panic!("{function}: no ReservedConcurrentExecutions"));
+        // !If [<condition>, !Ref <parameter>, !Ref AWS::NoValue]: 0 means unreserved, since
+        // a reservation of 0 would stop the function.
+        let Some(Value::Sequence(branches)) = tagged(reserved, "If") else {
+            panic!("{function}: ReservedConcurrentExecutions must be an !If")
+        };
+        let condition = branches[0].as_str().unwrap();
+        assert_eq!(
+            tagged(&branches[1], "Ref").and_then(Value::as_str),
+            Some(parameter),
+            "{function}"
+        );
+        assert_eq!(
+            tagged(&branches[2], "Ref").and_then(Value::as_str),
+            Some("AWS::NoValue"),
+            "{function}"
+        );
+        let condition = format!("{:?}", get(conditions, condition).unwrap());
+        assert!(
+            condition.contains("Not")
+                && condition.contains(parameter)
+                && condition.contains("\"0\""),
+            "{function}: the condition must be {parameter} != 0: {condition}"
+        );
+        let parameter = get(parameters, parameter).unwrap();
+        assert_eq!(
+            get(parameter, "Default").and_then(Value::as_u64),
+            Some(default)
+        );
+        assert_eq!(get(parameter, "MinValue").and_then(Value::as_u64), Some(0));
+
+        // The platform's REPORT lines (duration, memory, init) are system logs at INFO.
+        let logging = get(properties(&template, function), "LoggingConfig").unwrap();
+        assert_eq!(
+            get(logging, "SystemLogLevel").and_then(Value::as_str),
+            Some("INFO"),
+            "{function}"
+        );
+    }
+    // Webhooks at their cap cannot take what escalate and sweep reserve.
+    let reserved = |name: &str| {
+        get(get(parameters, name).unwrap(), "Default")
+            .and_then(Value::as_u64)
+            .unwrap()
+    };
+    assert!(
+        reserved("EscalateReservedConcurrency") >= 1 && reserved("SweepReservedConcurrency") >= 1
     );
 }

@@ -14,6 +14,7 @@
 //! the HTTP status and JSON body; for accepted events the status depends on whether the caller
 //! could store them, so that the provider retries when it could not.
 
+mod bounded;
 mod config;
 pub mod intercom;
 mod json;
@@ -24,6 +25,7 @@ mod signature;
 pub mod twilio;
 pub mod zendesk;
 
+pub use bounded::{MAX_EMAIL_BYTES, MAX_EVENT_ID_BYTES, MAX_TEXT_BYTES, truncate};
 pub use config::ConfigError;
 pub use intercom::{IntercomConfig, IntercomHandler};
 pub use request::{

@@ -197,13 +197,14 @@ impl IntercomHandler {
             },
             Topic::UserReplied => Change::CustomerReplied,
         };
-        Ok(CaseEvent {
+        // Raw strings become domain values here: bounded, so that no case outgrows its item.
+        Ok(crate::bounded::event(CaseEvent {
             case_id,
             event_id,
             occurred_at,
             change,
             snapshot,
-        })
+        }))
     }
 
     fn snapshot(&self, conversation: &Conversation) -> Result<CaseFacts, Rejection> {

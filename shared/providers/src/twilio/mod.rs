@@ -277,13 +277,14 @@ impl TwilioHandler {
             assignee: None,
             first_response_at: None,
         };
-        Ok(Intake::Accepted(vec![CaseEvent {
+        // Raw strings become domain values here: bounded, so that no case outgrows its item.
+        Ok(Intake::Accepted(vec![crate::bounded::event(CaseEvent {
             case_id,
             event_id: format!("{sid}:{status}"),
             occurred_at: received,
             change: Change::Opened,
             snapshot,
-        }]))
+        })]))
     }
 }
 

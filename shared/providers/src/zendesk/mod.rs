@@ -248,13 +248,14 @@ impl ZendeskHandler {
             TicketEvent::Undeleted if snapshot.status == Status::Open => Change::Reopened,
             TicketEvent::Undeleted | TicketEvent::Other => Change::Observed,
         };
-        Ok(CaseEvent {
+        // Raw strings become domain values here: bounded, so that no case outgrows its item.
+        Ok(crate::bounded::event(CaseEvent {
             case_id,
             event_id,
             occurred_at,
             change,
             snapshot,
-        })
+        }))
     }
 
     fn snapshot(&self, detail: &TicketDetail, ticket_id: &str) -> Result<CaseFacts, Rejection> {
