@@ -190,13 +190,13 @@ pub fn twilio_recording(
     started: Timestamp,
 ) -> Vec<(&'static str, String)> {
     vec![
-        ("AccountSid", "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX".into()),
+        ("AccountSid", "AC8a1e0d2e5c9b4f7a6d3c2b1a0f9e8d7c".into()),
         ("CallSid", "CA0123456789abcdef0123456789abcdef".into()),
         ("RecordingSid", recording_sid.into()),
         (
             "RecordingUrl",
             format!(
-                "https://api.twilio.com/2010-04-01/Accounts/ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX/Recordings/{recording_sid}"
+                "https://api.twilio.com/2010-04-01/Accounts/AC8a1e0d2e5c9b4f7a6d3c2b1a0f9e8d7c/Recordings/{recording_sid}"
             ),
         ),
         ("RecordingStatus", status.into()),

@@ -90,6 +90,11 @@ named_enum!(
 );
 
 named_enum!(
+    /// A language the system speaks to customers in (phone greetings, chat and e-mail texts).
+    Language, "language", { German => "de", English => "en" }
+);
+
+named_enum!(
     /// PagerDuty event severity.
     Severity, "severity", { Critical => "critical", Error => "error", Warning => "warning", Info => "info" }
 );
@@ -253,6 +258,35 @@ impl Fraction {
     }
 }
 
+/// What a caller hears on the support line, in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneTexts {
+    /// Greeting while the office is open, before the beep.
+    pub in_hours: String,
+    /// Greeting outside office hours, before the beep.
+    pub out_of_hours: String,
+    /// Said after the message, before the call ends.
+    pub goodbye: String,
+}
+
+/// The support line: the greeting's language and texts, and the longest message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhonePolicy {
+    pub language: Language,
+    pub german: PhoneTexts,
+    pub english: PhoneTexts,
+    pub max_message: Duration,
+}
+
+impl PhonePolicy {
+    pub fn texts(&self) -> &PhoneTexts {
+        match self.language {
+            Language::German => &self.german,
+            Language::English => &self.english,
+        }
+    }
+}
+
 /// The whole policy. Every number, hour, holiday and route comes from the policy file.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -265,6 +299,7 @@ pub struct Policy {
     pub low: ResponseTarget,
     pub warning_at: Fraction,
     pub chat_fallback_after: Duration,
+    pub phone: PhonePolicy,
     pub plan_rules: PlanRules,
     pub label_rules: LabelRules,
 }

@@ -9,5 +9,6 @@
 
 pub mod dev_secrets;
 pub mod due_loop;
+pub mod http_server;
 pub mod runtime;
 pub mod store;

@@ -4,6 +4,7 @@
 
 use crate::dev_secrets::DevSecrets;
 use crate::due_loop::{DueLoopTimers, run_due_loop};
+use crate::http_server::{self, ServerLimits};
 use crate::store::SqliteStore;
 use api::{AppState, Webhooks};
 use app::ports::{Clock, StoreError};
@@ -183,13 +184,14 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
     ));
     let router = api::router(state);
     let mut server_stopped = stopped;
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = server_stopped.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let server = tokio::spawn(http_server::serve(
+        listener,
+        router,
+        ServerLimits::default(),
+        async move {
+            let _ = server_stopped.wait_for(|stop| *stop).await;
+        },
+    ));
     info!(%addr, data_dir = %data_dir.display(), "support-sla is listening");
     Ok(RunningServer {
         addr,

@@ -4,6 +4,8 @@
 //! - [`SlackWebhook`] implements [`app::ports::SlackNotifier`] over a Slack incoming webhook.
 //! - [`LogMailer`] implements [`app::ports::Mailer`] for the local runtime (renders, logs, sends
 //!   nothing); [`chat_fallback_email`] renders the customer e-mail for any mailer.
+//! - [`IntercomApi`] reads a chat contact's attributes and companies and replies in a chat.
+//! - [`ZendeskApi`] opens a ticket for a case exactly once (the Zendesk Support API).
 //!
 //! Each call retries temporary failures itself ([`RetryPolicy`]) and then reports
 //! [`NotifyError::Retryable`](app::ports::NotifyError) or `Permanent`; the engine keeps a
@@ -16,19 +18,29 @@
 
 mod email;
 mod http;
+mod intercom;
 mod pagerduty;
 mod retry;
 mod secret;
 mod slack;
 mod text;
+mod zendesk;
 
 pub use email::{
     EmailContent, LogMailer, PLACEHOLDER_MAILBOX, SUPPORT_MAILBOX_VAR, chat_fallback_email,
 };
 pub use http::{ConfigError, DEFAULT_TIMEOUT, http_client};
+pub use intercom::{
+    AccountAttributes, DEFAULT_INTERCOM_API_URL, INTERCOM_API_VERSION, IntercomApi,
+    IntercomApiConfig,
+};
 pub use pagerduty::{
     DEFAULT_EVENTS_URL, EVENTS_URL_VAR, PagerDutyClient, PagerDutyConfig, ROUTING_KEY_VAR,
 };
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use slack::{SlackConfig, SlackWebhook, WEBHOOK_URL_VAR, slack_message};
+pub use zendesk::{
+    DEFAULT_CACHE_TTL, NewTicket, TicketMetrics, TicketRef, ZendeskApi, ZendeskApiConfig,
+    zendesk_base_url,
+};

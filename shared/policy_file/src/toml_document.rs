@@ -4,7 +4,8 @@ use domain::calendar::{
     BusinessCalendar, Calendar, ClosedDays, DailyHours, GermanState, OpenHours, WeeklyHours,
 };
 use domain::policy::{
-    AttributeRule, Fraction, LabelRules, PlanRules, Policy, ResponseTarget, Severity, Target,
+    AttributeRule, Fraction, LabelRules, PhonePolicy, PhoneTexts, PlanRules, Policy,
+    ResponseTarget, Severity, Target,
 };
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -62,6 +63,8 @@ struct RawPolicy {
     dispatch: RawTarget,
     first_response: RawFirstResponse,
     chat: RawChat,
+    #[serde(default)]
+    phone: RawPhone,
     #[serde(default)]
     plans: RawPlans,
     #[serde(default)]
@@ -138,6 +141,33 @@ struct RawChat {
     fallback_after: String,
 }
 
+/// Optional as a whole and per key: what is left out comes from the default policy file.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPhone {
+    language: Option<String>,
+    max_message: Option<String>,
+    #[serde(default)]
+    texts: RawPhoneLanguages,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPhoneLanguages {
+    #[serde(default)]
+    de: RawPhoneTexts,
+    #[serde(default)]
+    en: RawPhoneTexts,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPhoneTexts {
+    in_hours: Option<String>,
+    out_of_hours: Option<String>,
+    goodbye: Option<String>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawPlans {
@@ -199,6 +229,7 @@ impl RawPolicy {
             low: response.low.parse("first_response.low")?,
             warning_at,
             chat_fallback_after: duration("chat.fallback_after", &self.chat.fallback_after)?,
+            phone: self.phone.into_policy()?,
             plan_rules: self.plans.into_rules()?,
             label_rules: self.labels.into_rules()?,
         })
@@ -329,6 +360,61 @@ impl RawPlans {
             enterprise_tags: self.enterprise_tags.into_iter().collect(),
             enterprise_attributes: attributes,
             enterprise_numbers: self.enterprise_numbers.into_iter().collect(),
+        })
+    }
+}
+
+/// The `[phone]` section of the compiled-in default policy, which fills what a file leaves out.
+fn default_phone() -> Result<RawPhone, PolicyError> {
+    // Only `[phone]` is read: the other sections of the default file are ignored here.
+    #[derive(Deserialize)]
+    struct PhoneSection {
+        phone: RawPhone,
+    }
+    toml::from_str::<PhoneSection>(DEFAULT_POLICY_TOML)
+        .map(|section| section.phone)
+        .map_err(|error| PolicyError::Syntax(format!("default policy, [phone]: {error}")))
+}
+
+impl RawPhone {
+    fn into_policy(self) -> Result<PhonePolicy, PolicyError> {
+        let defaults = default_phone()?;
+        let language = self
+            .language
+            .or(defaults.language)
+            .unwrap_or_else(|| "de".into());
+        let max_message = self
+            .max_message
+            .or(defaults.max_message)
+            .unwrap_or_else(|| "3m".into());
+        let max_message = duration("phone.max_message", &max_message)?;
+        // Twilio's <Record maxLength> is whole seconds, at most four hours.
+        if max_message > Duration::from_secs(4 * 3600) {
+            return Err(invalid("phone.max_message", "must be at most 4h"));
+        }
+        Ok(PhonePolicy {
+            language: parse_named("phone.language", &language)?,
+            german: self.texts.de.merge("phone.texts.de", defaults.texts.de)?,
+            english: self.texts.en.merge("phone.texts.en", defaults.texts.en)?,
+            max_message,
+        })
+    }
+}
+
+impl RawPhoneTexts {
+    fn merge(self, key: &str, defaults: RawPhoneTexts) -> Result<PhoneTexts, PolicyError> {
+        let text = |name: &str, value: Option<String>, default: Option<String>| {
+            let value = value.or(default).unwrap_or_default();
+            if value.trim().is_empty() {
+                Err(invalid(format!("{key}.{name}"), "must not be empty"))
+            } else {
+                Ok(value.trim().to_owned())
+            }
+        };
+        Ok(PhoneTexts {
+            in_hours: text("in_hours", self.in_hours, defaults.in_hours)?,
+            out_of_hours: text("out_of_hours", self.out_of_hours, defaults.out_of_hours)?,
+            goodbye: text("goodbye", self.goodbye, defaults.goodbye)?,
         })
     }
 }

@@ -5,7 +5,7 @@
 use domain::calendar::{Calendar, GermanState, OpenHours};
 use domain::jiff::Timestamp;
 use domain::jiff::civil::{Weekday, date};
-use domain::policy::{ClockName, Plan, Priority, Severity};
+use domain::policy::{ClockName, Language, Plan, Priority, Severity};
 use policy_file::{DEFAULT_POLICY_TOML, PolicyError, default_policy, load_policy, parse_policy};
 use std::path::Path;
 use std::time::Duration;
@@ -463,4 +463,66 @@ fn a_file_that_is_not_toml_fails_as_a_syntax_error() {
         error.to_string().starts_with("invalid policy file"),
         "{error}"
     );
+}
+
+#[test]
+fn the_phone_line_greets_in_german_by_default_with_an_english_variant() {
+    let policy = default_policy().unwrap();
+    assert_eq!(policy.phone.language, Language::German);
+    assert_eq!(policy.phone.max_message, minutes(3));
+    assert!(policy.phone.texts().in_hours.contains("Signalton"));
+    assert!(
+        policy
+            .phone
+            .texts()
+            .out_of_hours
+            .contains("Bereitschaftsdienst")
+    );
+    assert!(policy.phone.english.in_hours.contains("after the tone"));
+
+    let english = parse_policy(&mutated("language = \"de\"", "language = \"en\"")).unwrap();
+    assert_eq!(english.phone.texts(), &english.phone.english);
+}
+
+#[test]
+fn a_policy_without_a_phone_section_takes_the_default_texts() {
+    let start = DEFAULT_POLICY_TOML.find("[phone]").unwrap();
+    let end = DEFAULT_POLICY_TOML
+        .find("# What makes a request Enterprise")
+        .unwrap();
+    let without = format!(
+        "{}{}",
+        &DEFAULT_POLICY_TOML[..start],
+        &DEFAULT_POLICY_TOML[end..]
+    );
+    let policy = parse_policy(&without).unwrap();
+    assert_eq!(policy.phone, default_policy().unwrap().phone);
+}
+
+#[test]
+fn invalid_phone_settings_name_their_key() {
+    for (from, to, key) in [
+        ("language = \"de\"", "language = \"fr\"", "phone.language"),
+        (
+            "max_message = \"3m\"",
+            "max_message = \"5h\"",
+            "phone.max_message",
+        ),
+        (
+            "max_message = \"3m\"",
+            "max_message = \"soon\"",
+            "phone.max_message",
+        ),
+        (
+            "goodbye = \"Thank you for your message. Goodbye.\"",
+            "goodbye = \"  \"",
+            "phone.texts.en.goodbye",
+        ),
+    ] {
+        let error = parse_policy(&mutated(from, to)).unwrap_err();
+        assert!(
+            matches!(&error, PolicyError::Invalid { key: k, .. } if k == key),
+            "{to}: {error}"
+        );
+    }
 }

@@ -423,7 +423,7 @@ fn our_own_twilio_vectors_verify() {
             "TW-5 recording status body",
             path,
             &tw5,
-            "whU7QfYhHx/HKDIcDuVFZMaasw4=",
+            "rSpyKVgVO1KMN/bwtaLKkJwcu9g=",
         ),
         (
             "TW-6 umlauts, + as space, %2B as plus",
@@ -449,7 +449,7 @@ fn our_own_twilio_vectors_verify() {
         );
     }
     // TW-5 is a complete recording callback: it goes all the way through.
-    let outcome = twilio_outcome(base, path, &tw5, "whU7QfYhHx/HKDIcDuVFZMaasw4=");
+    let outcome = twilio_outcome(base, path, &tw5, "rSpyKVgVO1KMN/bwtaLKkJwcu9g=");
     assert!(matches!(outcome, Ok(Intake::Accepted(_))), "{outcome:?}");
 }
 

@@ -25,7 +25,7 @@ fn recording(sid: &str) -> CaseId {
 #[test]
 fn a_completed_recording_is_an_urgent_voicemail_case() {
     let event = single_event(send(fixture("twilio/recording_completed.form")));
-    let sid = "REXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
+    let sid = "RE9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a49";
     assert_eq!(
         event,
         CaseEvent {
@@ -48,7 +48,7 @@ fn a_completed_recording_is_an_urgent_voicemail_case() {
                     called: "unknown".into(),
                     duration_seconds: 42,
                     recording_url: Some(format!(
-                        "https://api.twilio.com/2010-04-01/Accounts/ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX/Recordings/{sid}"
+                        "https://api.twilio.com/2010-04-01/Accounts/AC8a1e0d2e5c9b4f7a6d3c2b1a0f9e8d7c/Recordings/{sid}"
                     )),
                 }),
                 status: Status::Open,
@@ -125,8 +125,7 @@ fn without_a_start_time_the_voicemail_was_received_now() {
 
 #[test]
 fn from_and_to_win_over_caller_and_called() {
-    let body =
-        "RecordingSid=RE1&RecordingStatus=absent&Caller=%2B111&Called=%2B222&From=%2B333&To=%2B444";
+    let body = "RecordingSid=RE0123456789abcdef0123456789abcdef&RecordingStatus=absent&Caller=%2B111&Called=%2B222&From=%2B333&To=%2B444";
     let voicemail = single_event(send(body)).snapshot.voicemail.unwrap();
     assert_eq!(
         (voicemail.caller.as_str(), voicemail.called.as_str()),
@@ -136,7 +135,7 @@ fn from_and_to_win_over_caller_and_called() {
 
 #[test]
 fn negative_durations_mean_nothing_was_recorded() {
-    let body = "RecordingSid=RE1&RecordingStatus=absent&RecordingDuration=-1";
+    let body = "RecordingSid=RE0123456789abcdef0123456789abcdef&RecordingStatus=absent&RecordingDuration=-1";
     let voicemail = single_event(send(body)).snapshot.voicemail.unwrap();
     assert_eq!(voicemail.duration_seconds, 0);
 }
@@ -217,11 +216,30 @@ fn malformed_bodies_are_refused_with_a_reason() {
             "RecordingUrl",
         ),
         (
-            "sid unusable as a case id",
+            "recording sid with a space",
             completed
                 .replace("RecordingSid=RE", "RecordingSid=R+E")
                 .into_bytes(),
-            "case id",
+            "RecordingSid",
+        ),
+        (
+            "recording sid that is not RE and 32 hex digits",
+            completed
+                .replace("RecordingSid=RE9c8b", "RecordingSid=RE9c8g")
+                .into_bytes(),
+            "32 hexadecimal digits",
+        ),
+        (
+            "call sid of another kind",
+            completed.replace("CallSid=CA", "CallSid=CF").into_bytes(),
+            "CallSid",
+        ),
+        (
+            "account sid too long",
+            completed
+                .replace("AccountSid=AC8a1e", "AccountSid=AC08a1e")
+                .into_bytes(),
+            "AccountSid",
         ),
         (
             "duplicated RecordingSid",
@@ -242,4 +260,29 @@ fn malformed_bodies_are_refused_with_a_reason() {
             "{name}: {reason:?} should mention {hint:?}"
         );
     }
+}
+
+#[test]
+fn a_captured_callback_re_split_between_two_parameters_is_refused() {
+    // Twilio signs names and values run together, so moving "RecordVerb" from the value of
+    // RecordingSource to the end of RecordingSid keeps a captured signature valid; only the
+    // sid's format gives the forgery away.
+    let original = fixture_text("twilio/recording_completed.form");
+    let sid = "RE9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a49";
+    let forged = original
+        .replace(
+            &format!("RecordingSid={sid}"),
+            &format!("RecordingSid={sid}RecordingSourceRecordVerb"),
+        )
+        .replace("&RecordingSource=RecordVerb", "");
+    let captured = twilio_request(original.into_bytes());
+    let replayed = twilio_request(forged.into_bytes());
+    assert_eq!(
+        captured.headers, replayed.headers,
+        "the forgery keeps the captured signature"
+    );
+
+    let reason = expect_malformed(twilio().handle(&replayed.raw(), now()));
+
+    assert!(reason.contains("RecordingSid"), "{reason}");
 }

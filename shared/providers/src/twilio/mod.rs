@@ -6,6 +6,7 @@
 //! request's path and query, and accepted with or without the scheme's default port, as
 //! Twilio's own libraries do.
 
+pub mod twiml;
 mod wire;
 
 use crate::config::{self, ConfigError};
@@ -202,6 +203,18 @@ impl TwilioHandler {
         let sid = callback
             .recording_sid
             .ok_or_else(|| missing("RecordingSid"))?;
+        // Twilio signs names and values concatenated without separators, so a signed body can
+        // be re-split ("RecordingSid=RE…RecordingSource" + "RecordVerb"); only well-formed sids
+        // make that harmless.
+        check_sid("RecordingSid", "RE", &sid)?;
+        for (name, prefix, value) in [
+            ("AccountSid", "AC", &callback.account_sid),
+            ("CallSid", "CA", &callback.call_sid),
+        ] {
+            if let Some(value) = value {
+                check_sid(name, prefix, value)?;
+            }
+        }
         let status = callback
             .recording_status
             .ok_or_else(|| missing("RecordingStatus"))?;
@@ -319,6 +332,24 @@ fn parse_duration(text: &str) -> Result<u32, Rejection> {
                 excerpt(text)
             ),
         )),
+    }
+}
+
+/// A Twilio sid: its two-letter prefix and 32 hexadecimal digits.
+fn check_sid(name: &str, prefix: &str, value: &str) -> Result<(), Rejection> {
+    let well_formed = value.len() == 34
+        && value.starts_with(prefix)
+        && value[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    if well_formed {
+        Ok(())
+    } else {
+        Err(Rejection::malformed(
+            PROVIDER,
+            format_args!(
+                "{name} {:?} is not {prefix} followed by 32 hexadecimal digits",
+                excerpt(value)
+            ),
+        ))
     }
 }
 

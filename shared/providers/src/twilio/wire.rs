@@ -95,6 +95,8 @@ fn hex_value(digit: u8) -> Option<u8> {
 /// The parameters of a recording status callback that we read.
 #[derive(Debug, Default)]
 pub(super) struct RecordingCallback {
+    pub account_sid: Option<String>,
+    pub call_sid: Option<String>,
     pub recording_sid: Option<String>,
     pub recording_status: Option<String>,
     pub recording_url: Option<String>,
@@ -115,6 +117,8 @@ impl TryFrom<Vec<(String, String)>> for RecordingCallback {
         let mut callback = Self::default();
         for (name, value) in pairs {
             let slot = match name.as_str() {
+                "AccountSid" => &mut callback.account_sid,
+                "CallSid" => &mut callback.call_sid,
                 "RecordingSid" => &mut callback.recording_sid,
                 "RecordingStatus" => &mut callback.recording_status,
                 "RecordingUrl" => &mut callback.recording_url,

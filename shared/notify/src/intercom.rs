@@ -1,0 +1,270 @@
+//! The Intercom REST API as a system of record: who a chat's contact is (and their companies),
+//! and a reply inside the conversation (the chat fallback offer).
+//!
+//! Authentication is an access token (`Authorization: Bearer …`) with the `Intercom-Version`
+//! header pinned, so that a change of the workspace's default version cannot change the shapes
+//! read here (docs/providers/intercom.md). 408, 429 (with `Retry-After`), 5xx, timeouts and
+//! network errors are retried; other 4xx are permanent. The token is redacted from every reason.
+
+use crate::http::{self, Answer, ConfigError};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+use app::ports::NotifyError;
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The official endpoint.
+pub const DEFAULT_INTERCOM_API_URL: &str = "https://api.intercom.io";
+/// The API version every request asks for.
+pub const INTERCOM_API_VERSION: &str = "2.11";
+
+#[derive(Debug, Clone)]
+pub struct IntercomApiConfig {
+    /// `https://api.intercom.io` (or the EU/AU region host, or a test server).
+    pub base_url: Url,
+    pub access_token: Secret,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl IntercomApiConfig {
+    /// `None` when the token is blank: the API is then not configured.
+    pub fn new(base_url: &str, access_token: &str) -> Result<Option<Self>, ConfigError> {
+        let base_url = http::parse_url("INTERCOM_API_URL", base_url)?;
+        Ok(Secret::new(access_token).map(|access_token| Self {
+            base_url,
+            access_token,
+            timeout: http::DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+        }))
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+}
+
+/// A contact's own attributes and those of each company it belongs to, as text: what the plan
+/// rules (`plans.enterprise_attributes`) are matched against. A company's built-in plan counts
+/// as its attribute `plan`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountAttributes {
+    pub contact: BTreeMap<String, String>,
+    pub companies: Vec<BTreeMap<String, String>>,
+}
+
+impl AccountAttributes {
+    /// Every (name, value) pair, the contact's first.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        std::iter::once(&self.contact)
+            .chain(&self.companies)
+            .flat_map(|attributes| {
+                attributes
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str()))
+            })
+    }
+}
+
+/// The Intercom REST API client (built once, sharing the process's HTTP client).
+#[derive(Debug, Clone)]
+pub struct IntercomApi {
+    http: reqwest::Client,
+    config: IntercomApiConfig,
+}
+
+impl IntercomApi {
+    pub fn new(config: IntercomApiConfig, http: reqwest::Client) -> Self {
+        Self { http, config }
+    }
+
+    /// `GET /contacts/{id}` and `GET /contacts/{id}/companies`.
+    pub async fn account_attributes(
+        &self,
+        contact_id: &str,
+    ) -> Result<AccountAttributes, NotifyError> {
+        #[derive(Deserialize)]
+        struct Contact {
+            #[serde(default)]
+            custom_attributes: BTreeMap<String, serde_json::Value>,
+        }
+        #[derive(Deserialize)]
+        struct Plan {
+            #[serde(default)]
+            name: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Company {
+            #[serde(default)]
+            custom_attributes: BTreeMap<String, serde_json::Value>,
+            #[serde(default)]
+            plan: Option<Plan>,
+        }
+        #[derive(Deserialize)]
+        struct Companies {
+            // `data` in current versions; `companies` in the older documentation.
+            #[serde(default, alias = "companies")]
+            data: Vec<Company>,
+        }
+        let contact_id = path_segment(contact_id)?;
+        let contact: Contact = self
+            .call::<(), _>(Method::GET, &format!("/contacts/{contact_id}"), None)
+            .await?;
+        let companies: Companies = self
+            .call::<(), _>(
+                Method::GET,
+                &format!("/contacts/{contact_id}/companies"),
+                None,
+            )
+            .await?;
+        Ok(AccountAttributes {
+            contact: as_text(contact.custom_attributes),
+            companies: companies
+                .data
+                .into_iter()
+                .map(|company| {
+                    let mut attributes = as_text(company.custom_attributes);
+                    if let Some(name) = company.plan.and_then(|plan| plan.name) {
+                        attributes.entry("plan".to_owned()).or_insert(name);
+                    }
+                    attributes
+                })
+                .collect(),
+        })
+    }
+
+    /// Posts a reply in the conversation as the admin (`POST /conversations/{id}/reply`,
+    /// `message_type: comment`): the customer sees it in the chat.
+    pub async fn reply_as_admin(
+        &self,
+        conversation_id: &str,
+        admin_id: &str,
+        body: &str,
+    ) -> Result<(), NotifyError> {
+        #[derive(Serialize)]
+        struct Reply<'a> {
+            message_type: &'a str,
+            #[serde(rename = "type")]
+            kind: &'a str,
+            admin_id: &'a str,
+            body: &'a str,
+        }
+        let conversation_id = path_segment(conversation_id)?;
+        let reply = Reply {
+            message_type: "comment",
+            kind: "admin",
+            admin_id,
+            body,
+        };
+        let _: serde_json::Value = self
+            .call(
+                Method::POST,
+                &format!("/conversations/{conversation_id}/reply"),
+                Some(&reply),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, NotifyError> {
+        let mut url = self.config.base_url.clone();
+        url.set_path(path);
+        let body =
+            body.map(serde_json::to_vec)
+                .transpose()
+                .map_err(|error| NotifyError::Permanent {
+                    reason: format!("cannot encode the Intercom request: {error}"),
+                })?;
+        self.config
+            .retry
+            .run(|_| self.attempt(method.clone(), url.clone(), body.clone()))
+            .await
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, NotifyError> {
+        let secrets = [&self.config.access_token];
+        let what = format!("{method} {}", url.path());
+        let mut request = self
+            .http
+            .request(method, url)
+            .timeout(self.config.timeout)
+            .bearer_auth(self.config.access_token.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header("Intercom-Version", INTERCOM_API_VERSION);
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request.send().await.map_err(|error| {
+            http::transport_error("Intercom", error, self.config.timeout, &secrets)
+        })?;
+        let answer = Answer::read(response).await;
+        let status = answer.status;
+        if status.is_success() {
+            return serde_json::from_str(&answer.body).map_err(|error| NotifyError::Permanent {
+                reason: format!("Intercom answered {what} with an unexpected body: {error}"),
+            });
+        }
+        let message = Answer::excerpt(&answer.body, &secrets);
+        if answer.is_temporary() {
+            return Err(NotifyError::Retryable {
+                reason: format!("Intercom answered {what} with {status}: {message}"),
+                retry_after: answer.retry_after,
+            });
+        }
+        let hint = match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => " (check INTERCOM_ACCESS_TOKEN)",
+            _ => "",
+        };
+        Err(NotifyError::Permanent {
+            reason: format!("Intercom rejected {what} ({status}){hint}: {message}"),
+        })
+    }
+}
+
+/// Ids go into the path: only what Intercom's ids are made of.
+fn path_segment(id: &str) -> Result<&str, NotifyError> {
+    let valid = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(id)
+    } else {
+        Err(NotifyError::Permanent {
+            reason: format!("{id:?} is not an Intercom id"),
+        })
+    }
+}
+
+/// Attribute values as text; nulls, objects and arrays are not plan markers and are left out.
+fn as_text(attributes: BTreeMap<String, serde_json::Value>) -> BTreeMap<String, String> {
+    attributes
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let text = match value {
+                serde_json::Value::String(text) => text,
+                serde_json::Value::Bool(flag) => flag.to_string(),
+                serde_json::Value::Number(number) => number.to_string(),
+                _ => return None,
+            };
+            Some((name, text))
+        })
+        .collect()
+}
