@@ -19,6 +19,7 @@ mod config;
 pub mod intercom;
 mod json;
 mod lenient;
+mod plausible;
 mod request;
 mod secret;
 mod signature;

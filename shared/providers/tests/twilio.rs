@@ -286,3 +286,13 @@ fn a_captured_callback_re_split_between_two_parameters_is_refused() {
 
     assert!(reason.contains("RecordingSid"), "{reason}");
 }
+
+#[test]
+fn a_recording_started_a_day_ahead_of_our_clock_is_refused() {
+    let body = fixture_text("twilio/recording_completed.form").replace(
+        "Mon%2C+22+Aug+2022+12%3A00%3A00+%2B0000",
+        "Fri%2C+01+Jan+2100+12%3A00%3A00+%2B0000",
+    );
+    let reason = expect_malformed(send(body));
+    assert!(reason.contains("more than 24 hours after"), "{reason}");
+}

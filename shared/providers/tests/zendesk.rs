@@ -12,7 +12,7 @@ use providers::{Classifier, Intake, Rejection, ZendeskConfig, ZendeskHandler};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const SIGNED_AT: &str = "2026-01-01T00:00:00Z";
+const SIGNED_AT: &str = "2026-06-10T00:00:00Z";
 
 fn send(body: impl Into<Vec<u8>>) -> Result<Intake, Rejection> {
     zendesk().handle(&zendesk_request(SIGNED_AT, body).raw(), at(SIGNED_AT))
@@ -551,4 +551,24 @@ fn an_unreadable_signed_timestamp_is_refused_as_unauthorized() {
     let outcome = zendesk().handle(&request.raw(), at(SIGNED_AT));
     assert_eq!(outcome, Err(Rejection::StaleTimestamp));
     assert_eq!(outcome.unwrap_err().status(), 401);
+}
+
+#[test]
+fn implausible_request_times_are_refused_with_the_field_named() {
+    for (created_at, hint) in [
+        ("0001-01-01T00:00:00Z", "before 2000-01-01"),
+        ("1999-12-31T23:59:59Z", "before 2000-01-01"),
+        ("2200-01-01T00:00:00Z", "more than 24 hours after"),
+    ] {
+        let body = edited("ticket_created.json", |value| {
+            value["detail"]["created_at"] = json!(created_at);
+        });
+        let reason = expect_malformed(send(body));
+        assert!(reason.contains("creation time"), "{created_at}: {reason}");
+        assert!(reason.contains(hint), "{created_at}: {reason}");
+    }
+    let at_the_edge = edited("ticket_created.json", |value| {
+        value["detail"]["created_at"] = json!("2000-01-01T00:00:00Z");
+    });
+    assert!(matches!(send(at_the_edge), Ok(Intake::Accepted(_))));
 }

@@ -63,14 +63,14 @@ impl IntercomHandler {
     }
 
     /// Verify, parse and normalize one request. `HEAD` answers [`Intake::Pong`] unsigned.
-    pub fn handle(&self, request: &RawRequest<'_>, _now: Timestamp) -> Result<Intake, Rejection> {
+    pub fn handle(&self, request: &RawRequest<'_>, now: Timestamp) -> Result<Intake, Rejection> {
         if request.method == Method::HEAD {
             return Ok(Intake::Pong);
         }
         request.require_method(&[Method::POST, Method::HEAD], "POST, HEAD")?;
         request.require_size(self.config.body_limit)?;
         self.verify(request)?;
-        self.parse(request.body)
+        crate::plausible::check(PROVIDER, self.parse(request.body)?, now)
     }
 
     fn verify(&self, request: &RawRequest<'_>) -> Result<(), Rejection> {

@@ -175,7 +175,7 @@ impl TwilioHandler {
         let pairs = decoded.map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
         let callback = RecordingCallback::try_from(pairs)
             .map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
-        self.normalize(callback, now)
+        crate::plausible::check(PROVIDER, self.normalize(callback, now)?, now)
     }
 
     fn verify(&self, request: &RawRequest<'_>, params: &str) -> Result<(), Rejection> {

@@ -110,7 +110,7 @@ impl ZendeskHandler {
         request.require_method(&[Method::POST], "POST")?;
         request.require_size(self.config.body_limit)?;
         self.verify(request, now)?;
-        self.parse(request.body)
+        crate::plausible::check(PROVIDER, self.parse(request.body)?, now)
     }
 
     fn verify(&self, request: &RawRequest<'_>, now: Timestamp) -> Result<(), Rejection> {
