@@ -57,10 +57,16 @@ pub enum EngineError {
     },
     #[error("store failed for case {case}: {source}")]
     Store {
-        case: String,
+        case: CaseId,
         #[source]
         source: StoreError,
     },
+    /// The sweep could not find the due cases: no case was touched.
+    #[error("store failed while finding due cases: {0}")]
+    FindDue(#[source] StoreError),
+    /// The outbox could not be claimed: nothing was delivered in this round.
+    #[error("store failed while claiming outbox items: {0}")]
+    ClaimOutbox(#[source] StoreError),
     #[error("case {0} kept changing concurrently; gave up")]
     Contention(CaseId),
 }
@@ -70,14 +76,16 @@ impl EngineError {
     pub fn is_retryable(&self) -> bool {
         match self {
             EngineError::Decide { .. } => false,
-            EngineError::Store { source, .. } => source.is_retryable(),
+            EngineError::Store { source, .. }
+            | EngineError::FindDue(source)
+            | EngineError::ClaimOutbox(source) => source.is_retryable(),
             EngineError::Contention(_) => true,
         }
     }
 
-    fn store(case: impl ToString, source: StoreError) -> Self {
+    fn store(case: &CaseId, source: StoreError) -> Self {
         EngineError::Store {
-            case: case.to_string(),
+            case: case.clone(),
             source,
         }
     }
@@ -273,7 +281,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             .store
             .due_cases(now, self.settings.batch_size)
             .await
-            .map_err(|e| EngineError::store("<sweep>", e))?;
+            .map_err(EngineError::FindDue)?;
         let mut report = SweepReport::default();
         for case_id in due {
             match self
@@ -443,7 +451,10 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                     case,
                 )
                 .await
-                .map_err(|e| EngineError::store(case.map_or("<outbox>", |c| c.as_str()), e))?;
+                .map_err(|source| match case {
+                    Some(case) => EngineError::store(case, source),
+                    None => EngineError::ClaimOutbox(source),
+                })?;
             if items.is_empty() {
                 break;
             }
