@@ -116,11 +116,6 @@ impl ClockState {
         self.met_at.is_none() && self.breached_at.is_none() && self.cancelled_at.is_none()
     }
 
-    /// Not yet met and not cancelled: a late answer can still meet it.
-    pub fn is_unmet(&self) -> bool {
-        self.met_at.is_none() && self.cancelled_at.is_none()
-    }
-
     /// Record that the clock was met at `at`. A clock met already stays as it was; a cancelled
     /// one can only be met by something that happened before the cancellation (a late event).
     pub fn meet(&mut self, at: Timestamp) -> bool {
