@@ -19,7 +19,7 @@ pub struct StoredAlertContextV1 {
     pub out_of_hours: bool,
 }
 
-/// An outbox effect, version 1. Timer effects are applied directly and have no document.
+/// An outbox effect, version 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredEffectV1 {
     #[serde(default = "super::schema_v1")]
@@ -85,10 +85,8 @@ impl StoredAlertContextV1 {
     }
 }
 
-impl TryFrom<&Effect> for StoredEffectV1 {
-    type Error = StoredError;
-
-    fn try_from(effect: &Effect) -> Result<Self, StoredError> {
+impl From<&Effect> for StoredEffectV1 {
+    fn from(effect: &Effect) -> Self {
         let kind = match effect {
             Effect::Page {
                 alert,
@@ -111,14 +109,11 @@ impl TryFrom<&Effect> for StoredEffectV1 {
                 to: to.clone(),
                 context: context.into(),
             },
-            Effect::ScheduleTimer { .. } | Effect::CancelTimer { .. } => {
-                return Err(StoredError::TimerEffect);
-            }
         };
-        Ok(Self {
+        Self {
             schema: super::SCHEMA,
             kind,
-        })
+        }
     }
 }
 

@@ -45,9 +45,6 @@ pub enum StoredError {
         field: &'static str,
         reason: String,
     },
-    /// Timer effects are applied directly and never stored in the outbox.
-    #[error("a timer effect is not an outbox document")]
-    TimerEffect,
 }
 
 fn to_json<T: Serialize>(what: &'static str, document: &T) -> Result<String, StoredError> {
@@ -77,9 +74,9 @@ pub fn decode_case(json: &str) -> Result<Case, StoredError> {
     stored.into_domain()
 }
 
-/// The document of an outbox item's effect; timer effects have none.
+/// The document of an outbox item's effect.
 pub fn encode_effect(effect: &Effect) -> Result<String, StoredError> {
-    to_json("effect", &StoredEffectV1::try_from(effect)?)
+    to_json("effect", &StoredEffectV1::from(effect))
 }
 
 pub fn decode_effect(json: &str) -> Result<Effect, StoredError> {

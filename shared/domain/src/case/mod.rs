@@ -5,7 +5,7 @@ mod effect;
 mod event;
 mod machine;
 
-pub use effect::{AlertContext, AlertKey, Effect, EmailKind, SlackKind, TimerKind};
+pub use effect::{AlertContext, AlertKey, Effect, EmailKind, SlackKind, TimerChange, TimerKind};
 pub use event::{CaseEvent, CaseFacts, Change, Input, Requester, Voicemail};
 pub use machine::{DecideError, Decision, decide};
 
