@@ -146,3 +146,44 @@ async fn new_documents_name_their_schema_and_an_unknown_schema_is_refused() {
         other => panic!("expected a corrupt document, got {other:?}"),
     }
 }
+
+/// The documents written now are the golden ones plus `"schema": 1`: the stored format did not
+/// change when it got types of its own.
+#[test]
+fn documents_written_now_are_the_golden_documents_with_a_schema_version() {
+    fn without_schema(json: &str) -> serde_json::Value {
+        let mut value: serde_json::Value = serde_json::from_str(json).unwrap();
+        let schema = value.as_object_mut().unwrap().remove("schema");
+        assert_eq!(schema, Some(serde_json::json!(1)), "{json}");
+        value
+    }
+    let golden_value = |json: &str| serde_json::from_str::<serde_json::Value>(json).unwrap();
+
+    for golden in golden::cases() {
+        let written = app::stored::encode_case(&golden.expected).unwrap();
+        assert_eq!(
+            without_schema(&written),
+            golden_value(golden.json),
+            "{}",
+            golden.file
+        );
+    }
+    for golden in golden::effects() {
+        let written = app::stored::encode_effect(&golden.expected).unwrap();
+        assert_eq!(
+            without_schema(&written),
+            golden_value(golden.json),
+            "{}",
+            golden.file
+        );
+    }
+    for golden in golden::timeline() {
+        let written = app::stored::encode_timeline_entry(&golden.expected).unwrap();
+        assert_eq!(
+            without_schema(&written),
+            golden_value(golden.json),
+            "{}",
+            golden.file
+        );
+    }
+}
