@@ -1,4 +1,8 @@
-//! [`DynamoStore`]: `app::ports::CaseStore` on one DynamoDB table.
+//! [`DynamoStore`]: `app::ports::CaseStore` and `app::ports::CaseReader` on one DynamoDB table.
+//!
+//! This file holds the ports; `commit` the transaction of a decision, `outbox` claims and
+//! finished deliveries, `queries` the paginated reads, `expressions` error mapping and
+//! expression building, `item` the items and their attributes, `table` the table itself.
 //!
 //! The key design, every access pattern and what it costs are in `infra/dynamodb.md`. In short:
 //!
