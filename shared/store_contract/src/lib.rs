@@ -33,6 +33,8 @@
 //! - **Attempts.** `Delivered`, `Failed` and `RetryAt` each count one attempt; `NotSent` does not
 //!   (nothing was sent). `RetryAt` records `last_error` and sets `next_attempt_at = at`;
 //!   `Failed` records `last_error`; `Delivered` and `NotSent` record `detail`.
+//!   The rule itself is `app::outbox::Finish`, which both stores persist; these tests check
+//!   that they do.
 //! - **Final is final.** Finishing an item that is final already changes nothing and appends no
 //!   second timeline entry (a lease that ran out can make two workers deliver one item).
 //!   Finishing an unknown key is no error either.
