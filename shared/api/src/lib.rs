@@ -9,7 +9,7 @@ pub use views::{CaseDetailView, CaseView, ClockView, OutboxView};
 pub use webhooks::Webhooks;
 use webhooks::{Intercom, Twilio, Zendesk, webhook};
 
-use app::ports::{CaseStore, Timers};
+use app::ports::{CaseReader, CaseStore, Timers};
 use app::{Deliver, Engine};
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -34,14 +34,19 @@ pub struct AppState<S, T, D> {
     pub deliver_in_background: bool,
 }
 
-/// Every route: the webhooks, `/healthz` and the read API (the local server).
+/// Every route: the webhooks, `/healthz` and the read API (the local server). The read API
+/// reads through the store's [`CaseReader`] port.
 pub fn router<S, T, D>(state: Arc<AppState<S, T, D>>) -> Router
 where
-    S: CaseStore,
+    S: CaseStore + CaseReader,
     T: Timers,
     D: Deliver,
 {
-    routes::<S, T, D>(true).with_state(state)
+    routes::<S, T, D>()
+        .route("/api/cases", get(list_cases::<S, T, D>))
+        .route("/api/cases/{case_id}", get(case_detail::<S, T, D>))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
 }
 
 /// The webhook routes and `/healthz` only: a Lambda function behind a public API exposes no
@@ -52,16 +57,18 @@ where
     T: Timers,
     D: Deliver,
 {
-    routes::<S, T, D>(false).with_state(state)
+    routes::<S, T, D>()
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
 }
 
-fn routes<S, T, D>(with_read_api: bool) -> Router<Arc<AppState<S, T, D>>>
+fn routes<S, T, D>() -> Router<Arc<AppState<S, T, D>>>
 where
     S: CaseStore,
     T: Timers,
     D: Deliver,
 {
-    let mut routes = Router::new()
+    Router::new()
         .route("/webhooks/zendesk", post(webhook::<Zendesk, S, T, D>))
         .route(
             "/webhooks/intercom",
@@ -71,13 +78,7 @@ where
             "/webhooks/twilio/recording",
             post(webhook::<Twilio, S, T, D>),
         )
-        .route("/healthz", get(healthz));
-    if with_read_api {
-        routes = routes
-            .route("/api/cases", get(list_cases::<S, T, D>))
-            .route("/api/cases/{case_id}", get(case_detail::<S, T, D>));
-    }
-    routes.layer(middleware::from_fn(log_request))
+        .route("/healthz", get(healthz))
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -91,7 +92,7 @@ struct ListQuery {
 
 const DEFAULT_LIST_LIMIT: usize = 1000;
 
-async fn list_cases<S: CaseStore, T: Timers, D: Deliver>(
+async fn list_cases<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
     State(state): State<Arc<AppState<S, T, D>>>,
     Query(query): Query<ListQuery>,
 ) -> Response {
@@ -105,7 +106,7 @@ async fn list_cases<S: CaseStore, T: Timers, D: Deliver>(
     }
 }
 
-async fn case_detail<S: CaseStore, T: Timers, D: Deliver>(
+async fn case_detail<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
     State(state): State<Arc<AppState<S, T, D>>>,
     Path(case_id): Path<String>,
 ) -> Response {

@@ -5,12 +5,12 @@ use app::ports::{CaseStore, Timers};
 use app::{Deliver, Engine, IngestOutcome};
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use domain::case::{CaseEvent, CaseId};
 use providers::{
-    Intake, IntercomHandler, RawRequest, Reply, StoreFailure, TwilioHandler, Webhook,
+    Intake, IntercomHandler, RawRequest, Rejection, Reply, StoreFailure, TwilioHandler, Webhook,
     ZendeskHandler, respond, stored_reply,
 };
 use serde_json::json;
@@ -102,14 +102,25 @@ async fn receive<S: CaseStore, T: Timers, D: Deliver>(
         Ok(Intake::Accepted(events)) => {
             store(&state.engine, &events, state.deliver_in_background).await
         }
-        other => {
-            if let Err(rejection) = &other {
-                warn!(provider, status = rejection.status().as_u16(), reason = %rejection, "webhook rejected");
-            }
-            respond(&other, |_| Ok(()))
+        Err(rejection) => {
+            warn!(provider, status = rejection.status().as_u16(), reason = %rejection, "webhook rejected");
+            return rejected(&rejection, method);
         }
+        other => respond(&other, |_| Ok(())),
     };
     into_response(reply, method)
+}
+
+/// The reply to a refused request. A 405 names the methods the handler accepts in `Allow`
+/// (RFC 9110, section 15.5.6).
+fn rejected(rejection: &Rejection, method: &Method) -> Response {
+    let mut response = into_response(respond(&Err(rejection.clone()), |_| Ok(())), method);
+    if let Some(allow) = rejection.allow() {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
 }
 
 /// Ingest every event of the request; 202 once all are stored, 200 if all were duplicates,
@@ -190,4 +201,34 @@ fn into_response((status, body): Reply, method: &Method) -> Response {
         Body::from(body),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use providers::{Classifier, ZendeskConfig};
+
+    #[test]
+    fn a_method_the_handler_refuses_is_answered_405_with_the_allowed_methods() {
+        let handler = ZendeskHandler::new(ZendeskConfig::new("secret"), Classifier::default());
+        let headers = HeaderMap::new();
+        let request = RawRequest::new(&Method::PUT, "/webhooks/zendesk", &headers, b"{}");
+        let Err(rejection) = handler.handle(&request, domain::Timestamp::UNIX_EPOCH) else {
+            panic!("a PUT was not refused");
+        };
+
+        for method in [Method::PUT, Method::HEAD] {
+            let response = rejected(&rejection, &method);
+            assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+            assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST");
+        }
+    }
+
+    #[test]
+    fn other_refusals_carry_no_allow_header() {
+        let response = rejected(&Rejection::BadSignature, &Method::POST);
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers().get(header::ALLOW), None);
+    }
 }

@@ -4,13 +4,15 @@
 //! outbox), and only then carried out. A crash between the two loses nothing: the outbox still
 //! holds the effect, and the next delivery run sends it.
 
-use crate::deliver::{Deliver, describe};
+use crate::deliver::{Deliver, describe, describe_timer};
 use crate::ports::{
     CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, NewOutboxItem, NotifyError,
     OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind, Timers,
 };
 use domain::Timestamp;
-use domain::case::{CaseEvent, CaseId, DecideError, Decision, Effect, Input, TimerKind, decide};
+use domain::case::{
+    CaseEvent, CaseId, DecideError, Decision, Input, TimerChange, TimerKind, decide,
+};
 use domain::jiff::SignedDuration;
 use domain::policy::Policy;
 use std::collections::BTreeMap;
@@ -57,10 +59,16 @@ pub enum EngineError {
     },
     #[error("store failed for case {case}: {source}")]
     Store {
-        case: String,
+        case: CaseId,
         #[source]
         source: StoreError,
     },
+    /// The sweep could not find the due cases: no case was touched.
+    #[error("store failed while finding due cases: {0}")]
+    FindDue(#[source] StoreError),
+    /// The outbox could not be claimed: nothing was delivered in this round.
+    #[error("store failed while claiming outbox items: {0}")]
+    ClaimOutbox(#[source] StoreError),
     #[error("case {0} kept changing concurrently; gave up")]
     Contention(CaseId),
 }
@@ -70,14 +78,16 @@ impl EngineError {
     pub fn is_retryable(&self) -> bool {
         match self {
             EngineError::Decide { .. } => false,
-            EngineError::Store { source, .. } => source.is_retryable(),
+            EngineError::Store { source, .. }
+            | EngineError::FindDue(source)
+            | EngineError::ClaimOutbox(source) => source.is_retryable(),
             EngineError::Contention(_) => true,
         }
     }
 
-    fn store(case: impl ToString, source: StoreError) -> Self {
+    fn store(case: &CaseId, source: StoreError) -> Self {
         EngineError::Store {
-            case: case.to_string(),
+            case: case.clone(),
             source,
         }
     }
@@ -222,8 +232,8 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                     change: event.change.clone(),
                 },
             }];
-            let effects = decision.effects.len();
-            let deliveries = decision.effects.iter().filter(|e| !e.is_timer()).count();
+            let deliveries = decision.effects.len();
+            let effects = deliveries + decision.timers.len();
             match self
                 .commit(
                     decision,
@@ -273,7 +283,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             .store
             .due_cases(now, self.settings.batch_size)
             .await
-            .map_err(|e| EngineError::store("<sweep>", e))?;
+            .map_err(EngineError::FindDue)?;
         let mut report = SweepReport::default();
         for case_id in due {
             match self
@@ -308,10 +318,10 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                         source,
                     }
                 })?;
-            if !decision.changed && decision.effects.is_empty() {
+            if !decision.changed && decision.effects.is_empty() && decision.timers.is_empty() {
                 return Ok(FireOutcome::Unchanged);
             }
-            let effects = decision.effects.len();
+            let effects = decision.effects.len() + decision.timers.len();
             let mut timeline = vec![TimelineEntry {
                 at: now,
                 kind: why.clone(),
@@ -353,24 +363,28 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         now: Timestamp,
     ) -> Result<u64, StoreError> {
         let case_id = decision.case.id.clone();
+        // The timeline lists what was decided in decision order: the notifications, then the
+        // timer changes (the machine brings the timers in line last).
         let mut outbox = Vec::new();
-        let mut timer_effects = Vec::new();
         for effect in decision.effects {
+            let key = effect.idempotency_key(&case_id);
             timeline.push(TimelineEntry {
                 at: now,
                 kind: TimelineKind::Decided {
-                    key: effect.idempotency_key(&case_id),
+                    key: key.clone(),
                     effect: describe(&effect),
                 },
             });
-            if effect.is_timer() {
-                timer_effects.push(effect);
-            } else {
-                outbox.push(NewOutboxItem {
-                    key: effect.idempotency_key(&case_id),
-                    effect,
-                });
-            }
+            outbox.push(NewOutboxItem { key, effect });
+        }
+        for change in &decision.timers {
+            timeline.push(TimelineEntry {
+                at: now,
+                kind: TimelineKind::Decided {
+                    key: change.idempotency_key(&case_id),
+                    effect: describe_timer(change),
+                },
+            });
         }
         let version = self
             .store
@@ -383,7 +397,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 now,
             })
             .await?;
-        self.apply_timers(&case_id, &timer_effects, previous_timers)
+        self.apply_timers(&case_id, &decision.timers, previous_timers)
             .await;
         Ok(version)
     }
@@ -392,20 +406,19 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
     async fn apply_timers(
         &self,
         case_id: &CaseId,
-        effects: &[Effect],
+        changes: &[TimerChange],
         previous: &BTreeMap<TimerKind, Timestamp>,
     ) {
-        for effect in effects {
-            let result = match effect {
-                Effect::ScheduleTimer { timer, at } => {
+        for change in changes {
+            let result = match change {
+                TimerChange::Schedule { timer, at } => {
                     let moving = previous.contains_key(timer);
                     self.timers.schedule(case_id, *timer, *at, moving).await
                 }
-                Effect::CancelTimer { timer } => self.timers.cancel(case_id, *timer).await,
-                _ => Ok(()),
+                TimerChange::Cancel { timer } => self.timers.cancel(case_id, *timer).await,
             };
             if let Err(error) = result {
-                warn!(case_id = %case_id, %error, effect = %describe(effect), "timer not applied; the sweep will catch the deadline");
+                warn!(case_id = %case_id, %error, effect = %describe_timer(change), "timer not applied; the sweep will catch the deadline");
             }
         }
     }
@@ -443,7 +456,10 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                     case,
                 )
                 .await
-                .map_err(|e| EngineError::store(case.map_or("<outbox>", |c| c.as_str()), e))?;
+                .map_err(|source| match case {
+                    Some(case) => EngineError::store(case, source),
+                    None => EngineError::ClaimOutbox(source),
+                })?;
             if items.is_empty() {
                 break;
             }

@@ -1,12 +1,11 @@
 //! The SDK configuration and the adapters' settings.
 //!
-//! [`sdk_config`] loads the configuration once per process (a Lambda execution environment
-//! keeps it between invocations) with `BehaviorVersion::latest()`: region, credentials and
-//! retries from the environment, and `AWS_ENDPOINT_URL` when set, so the same code talks to
-//! moto server in tests without any change.
+//! [`load_sdk_config`] loads the configuration with `BehaviorVersion::latest()`: region,
+//! credentials and retries from the environment, and `AWS_ENDPOINT_URL` when set, so the same
+//! code talks to moto server in tests without any change. A Lambda function loads it once per
+//! execution environment (`lambda`); the clients are built from it with `Client::new`.
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use tokio::sync::OnceCell;
 
 /// A setting is missing or unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,27 +19,6 @@ pub enum ConfigError {
 /// Load a fresh SDK configuration from the environment.
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::load_defaults(BehaviorVersion::latest()).await
-}
-
-/// The process's SDK configuration, loaded on first use and shared afterwards.
-pub async fn sdk_config() -> &'static SdkConfig {
-    static CONFIG: OnceCell<SdkConfig> = OnceCell::const_new();
-    CONFIG.get_or_init(load_sdk_config).await
-}
-
-/// A DynamoDB client for `config`.
-pub fn dynamodb_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(config)
-}
-
-/// An EventBridge Scheduler client for `config`.
-pub fn scheduler_client(config: &SdkConfig) -> aws_sdk_scheduler::Client {
-    aws_sdk_scheduler::Client::new(config)
-}
-
-/// An SES v2 client for `config`.
-pub fn ses_client(config: &SdkConfig) -> aws_sdk_sesv2::Client {
-    aws_sdk_sesv2::Client::new(config)
 }
 
 /// The value of `name`, trimmed; `None` when unset or blank.

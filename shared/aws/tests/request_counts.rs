@@ -5,7 +5,9 @@
 
 mod common;
 
-use app::ports::{CaseStore, Delivered, ManualClock, NotifyError, Pager, SlackNotifier};
+use app::ports::{
+    CaseReader, CaseStore, Delivered, ManualClock, NotifyError, Pager, SlackNotifier,
+};
 use app::{Engine, IngestOutcome, Notifiers};
 use aws::scheduler::{SchedulerConfig, SchedulerTimers};
 use aws::store::DynamoStore;

@@ -1,4 +1,4 @@
-//! `DynamoStore` against the whole store contract (`app::store_contract`), on moto server.
+//! `DynamoStore` against the whole store contract (the `store_contract` crate), on moto server.
 //!
 //! # Writes go through one worker here, and why
 //!
@@ -42,7 +42,8 @@
 mod common;
 
 use app::ports::{
-    CaseStore, CaseWrite, DeliveryOutcome, OutboxItem, StoreError, StoredCase, TimelineEntry,
+    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, OutboxItem, StoreError, StoredCase,
+    TimelineEntry,
 };
 use aws::store::DynamoStore;
 use domain::Timestamp;
@@ -66,27 +67,9 @@ impl CaseStore for OneWriterAtATime {
         self.store.load(id)
     }
 
-    fn event_seen(&self, event_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.store.event_seen(event_id)
-    }
-
     async fn commit(&self, write: CaseWrite) -> Result<u64, StoreError> {
         let _one = self.writer.lock().await;
         self.store.commit(write).await
-    }
-
-    fn timeline(
-        &self,
-        id: &CaseId,
-    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send {
-        self.store.timeline(id)
-    }
-
-    fn list_cases(
-        &self,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
-        self.store.list_cases(limit)
     }
 
     fn due_cases(
@@ -121,6 +104,22 @@ impl CaseStore for OneWriterAtATime {
         let _one = self.writer.lock().await;
         self.store.finish_delivery(key, outcome, now).await
     }
+}
+
+impl CaseReader for OneWriterAtATime {
+    fn timeline(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send {
+        self.store.timeline(id)
+    }
+
+    fn list_cases(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
+        self.store.list_cases(limit)
+    }
 
     fn outbox_of(
         &self,
@@ -131,14 +130,15 @@ impl CaseStore for OneWriterAtATime {
 }
 
 /// A store on a fresh table of its own.
-pub async fn fresh_store() -> OneWriterAtATime {
+pub async fn fresh_store() -> (OneWriterAtATime, ()) {
     let sdk = common::sdk_config().await;
     common::warm_up(&sdk).await;
     let table = common::new_table(&sdk, "contract").await;
-    OneWriterAtATime {
+    let store = OneWriterAtATime {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
         writer: Mutex::new(()),
-    }
+    };
+    (store, ())
 }
 
-app::store_contract_tests!(fresh_store());
+store_contract::store_contract_tests!(fresh_store());

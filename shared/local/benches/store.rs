@@ -3,11 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use app::ports::{CaseStore, CaseWrite};
-use app::store_contract::{at, decided_entry, event_entry, page, sample_case, schedule, slack};
 use criterion::{Criterion, criterion_group, criterion_main};
-use domain::case::{AlertKey, SlackKind, TimerKind};
+use domain::case::{AlertKey, SlackKind};
 use local::store::SqliteStore;
 use std::hint::black_box;
+use store_contract::{at, decided_entry, event_entry, page, resolve, sample_case, slack};
 
 /// A new case as an ingest writes it: 3 outbox items and 3 timeline entries.
 fn new_case_write(n: u64) -> CaseWrite {
@@ -15,7 +15,7 @@ fn new_case_write(n: u64) -> CaseWrite {
     let outbox = vec![
         page(&case, AlertKey::Dispatch),
         slack(&case, SlackKind::NewChat),
-        schedule(&case, TimerKind::FirstResponse, at(1800)),
+        resolve(&case, AlertKey::OutOfHours),
     ];
     let timeline = vec![
         event_entry(at(1), &format!("evt-{n}")),

@@ -2,21 +2,25 @@
 //! can show: durability across reopening, several stores on one file, schema versions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use app::ports::{CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, StoreError, StoredCase};
-use app::store_contract::{
-    at, case_id, create, event_entry, page, sample_case, slack, update, with_timers,
+use app::ports::{
+    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, StoreError, StoredCase,
 };
 use domain::case::{AlertKey, SlackKind, TimerKind};
 use local::store::SqliteStore;
 use std::sync::Arc;
 use std::time::Duration;
+use store_contract::{
+    at, case_id, create, event_applied, event_entry, page, sample_case, slack, update, with_timers,
+};
 
 mod in_memory {
-    app::store_contract_tests!(async { local::store::SqliteStore::in_memory().unwrap() });
+    store_contract::store_contract_tests!(async {
+        (local::store::SqliteStore::in_memory().unwrap(), ())
+    });
 }
 
 mod on_disk {
-    app::store_contract_tests!(async {
+    store_contract::store_contract_tests!(async {
         let dir = tempfile::tempdir().unwrap();
         let store = local::store::SqliteStore::open(dir.path()).unwrap();
         (store, dir)
@@ -70,7 +74,7 @@ async fn everything_survives_closing_and_reopening() {
             version: 1
         })
     );
-    assert!(store.event_seen("evt-1").await.unwrap());
+    assert!(event_applied(&store, "evt-1").await);
     let timeline = store.timeline(&case.id).await.unwrap();
     assert_eq!(timeline.len(), 2);
     assert_eq!(timeline[0], event_entry(at(0), "evt-1"));
@@ -221,7 +225,7 @@ async fn a_locked_database_is_unavailable_not_corrupt() {
 #[tokio::test]
 async fn leases_of_a_crashed_process_are_released_by_the_next_owner() {
     use app::ports::CaseStore;
-    use app::store_contract::{create, page, sample_case, t0};
+    use store_contract::{create, page, sample_case, t0};
     let dir = tempfile::tempdir().unwrap();
     let store = local::store::SqliteStore::open(dir.path()).unwrap();
     let case = sample_case("zendesk-1", t0());

@@ -61,9 +61,6 @@ impl From<&Policy> for Classifier {
 
 /// The common shape of the three handlers, so that an engine can route to them uniformly.
 pub trait Webhook {
-    /// Short provider name for logs and routes (`zendesk`, `intercom`, `twilio`).
-    fn provider(&self) -> &'static str;
-
     /// Verify, parse and normalize one request that arrived at `now`.
     fn handle(&self, request: &RawRequest<'_>, now: Timestamp) -> Result<Intake, Rejection>;
 }

@@ -1,6 +1,7 @@
 //! The case store: cases with optimistic concurrency, their timelines, event deduplication and
-//! the transactional outbox. One contract, two adapters (embedded SQLite, DynamoDB), one
-//! contract test suite (`app::store_contract`).
+//! the transactional outbox. Two ports by capability: [`CaseStore`] (what the engine needs) and
+//! [`CaseReader`] (what the read API needs). Two adapters (embedded SQLite, DynamoDB), one
+//! contract test suite (the `store_contract` crate).
 
 use domain::Timestamp;
 use domain::case::{Case, CaseId, Change, Effect, TimerKind};
@@ -81,6 +82,29 @@ pub enum DeliveryState {
     Failed,
 }
 
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 4] = [
+        DeliveryState::Pending,
+        DeliveryState::Delivered,
+        DeliveryState::NotSent,
+        DeliveryState::Failed,
+    ];
+
+    /// The state's name as stored and as shown (snake case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::NotSent => "not_sent",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxItem {
     pub key: String,
@@ -141,22 +165,8 @@ pub trait CaseStore: Send + Sync + 'static {
         id: &CaseId,
     ) -> impl Future<Output = Result<Option<StoredCase>, StoreError>> + Send;
 
-    fn event_seen(&self, event_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
     /// Write a decision atomically; returns the new version (1 for a new case).
     fn commit(&self, write: CaseWrite) -> impl Future<Output = Result<u64, StoreError>> + Send;
-
-    /// A case's timeline in the order it was written.
-    fn timeline(
-        &self,
-        id: &CaseId,
-    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send;
-
-    /// Cases, most recently received first, at most `limit`.
-    fn list_cases(
-        &self,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send;
 
     /// Cases that need attention (`Case::next_due() <= now`), earliest first, at most `limit`.
     fn due_cases(
@@ -188,12 +198,6 @@ pub trait CaseStore: Send + Sync + 'static {
         outcome: DeliveryOutcome,
         now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Every outbox item of a case, oldest first.
-    fn outbox_of(
-        &self,
-        case: &CaseId,
-    ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
 }
 
 /// A shared store is a store: the engine, a sweeper and the read API can hold one together.
@@ -205,26 +209,8 @@ impl<S: CaseStore> CaseStore for std::sync::Arc<S> {
         S::load(self, id)
     }
 
-    fn event_seen(&self, event_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        S::event_seen(self, event_id)
-    }
-
     fn commit(&self, write: CaseWrite) -> impl Future<Output = Result<u64, StoreError>> + Send {
         S::commit(self, write)
-    }
-
-    fn timeline(
-        &self,
-        id: &CaseId,
-    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send {
-        S::timeline(self, id)
-    }
-
-    fn list_cases(
-        &self,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
-        S::list_cases(self, limit)
     }
 
     fn due_cases(
@@ -256,6 +242,43 @@ impl<S: CaseStore> CaseStore for std::sync::Arc<S> {
         now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::finish_delivery(self, key, outcome, now)
+    }
+}
+
+/// What the read API needs: listings, timelines, outboxes. The engine never reads these.
+pub trait CaseReader: Send + Sync + 'static {
+    /// A case's timeline in the order it was written.
+    fn timeline(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send;
+
+    /// Cases, most recently received first, at most `limit`.
+    fn list_cases(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send;
+
+    /// Every outbox item of a case, oldest first.
+    fn outbox_of(
+        &self,
+        case: &CaseId,
+    ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
+}
+
+impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
+    fn timeline(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send {
+        S::timeline(self, id)
+    }
+
+    fn list_cases(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
+        S::list_cases(self, limit)
     }
 
     fn outbox_of(

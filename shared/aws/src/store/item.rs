@@ -2,11 +2,10 @@
 //! `infra/dynamodb.md`).
 
 use app::ports::{DeliveryState, OutboxItem, StoreError, StoredCase, TimelineEntry};
+use app::stored::{self, StoredError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::Timestamp;
 use domain::case::{Case, CaseId, Effect};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
 pub(super) type Item = HashMap<String, AttributeValue>;
@@ -140,13 +139,9 @@ pub(super) fn corrupt(message: impl Into<String>) -> StoreError {
     StoreError::Corrupt(message.into())
 }
 
-pub(super) fn encode<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
-    // The port types always serialize; a failure would be a bug that a retry cannot fix.
-    serde_json::to_string(value).map_err(|error| corrupt(format!("cannot encode {what}: {error}")))
-}
-
-pub(super) fn decode<T: DeserializeOwned>(what: &str, json: &str) -> Result<T, StoreError> {
-    serde_json::from_str(json).map_err(|error| corrupt(format!("{what}: {error}")))
+/// A stored document that cannot be written or read: retrying will not help.
+fn stored_error(what: &str, error: StoredError) -> StoreError {
+    corrupt(format!("{what}: {error}"))
 }
 
 /// Reads attributes of one item, naming the item in every error.
@@ -229,7 +224,10 @@ pub(super) fn case_item(case: &Case, version: u64) -> Result<Item, StoreError> {
         (CASE_ID.to_owned(), s(id.as_str())),
         (VERSION.to_owned(), n(version)),
         (RECEIVED.to_owned(), instant(case.received)),
-        (DOCUMENT.to_owned(), s(encode("case", case)?)),
+        (
+            DOCUMENT.to_owned(),
+            s(stored::encode_case(case).map_err(|e| stored_error(id.as_str(), e))?),
+        ),
         (LIST_PK.to_owned(), s(LIST_PARTITION)),
         (
             LIST_SK.to_owned(),
@@ -248,7 +246,7 @@ pub(super) fn case_item(case: &Case, version: u64) -> Result<Item, StoreError> {
 pub(super) fn decode_case(item: &Item) -> Result<StoredCase, StoreError> {
     let pk = Reader::new(item, "case item").s(PK)?.to_owned();
     let read = Reader::new(item, pk);
-    let case: Case = decode(read.what(), read.s(DOCUMENT)?)?;
+    let case = stored::decode_case(read.s(DOCUMENT)?).map_err(|e| stored_error(read.what(), e))?;
     if case_pk(&case.id) != read.what() {
         return Err(corrupt(format!(
             "{}: the document is case {}",
@@ -272,14 +270,17 @@ pub(super) fn timeline_item(
         (SK.to_owned(), s(sk)),
         (ENTITY.to_owned(), s("timeline")),
         (AT.to_owned(), instant(entry.at)),
-        (ENTRY.to_owned(), s(encode("timeline entry", entry)?)),
+        (
+            ENTRY.to_owned(),
+            s(stored::encode_timeline_entry(entry).map_err(|e| stored_error(id.as_str(), e))?),
+        ),
     ]))
 }
 
 pub(super) fn decode_timeline(item: &Item) -> Result<TimelineEntry, StoreError> {
     let read = Reader::new(item, "timeline item");
     let what = format!("timeline item {}/{}", read.s(PK)?, read.s(SK)?);
-    decode(&what, read.s(ENTRY)?)
+    stored::decode_timeline_entry(read.s(ENTRY)?).map_err(|e| stored_error(&what, e))
 }
 
 pub(super) fn event_item(event_id: &str, id: &CaseId, now: Timestamp, expires_at: i64) -> Item {
@@ -326,35 +327,18 @@ pub(super) fn new_outbox_item(
         (OUTBOX_KEY.to_owned(), s(key)),
         (CASE_ID.to_owned(), s(id.as_str())),
         (LANE.to_owned(), s(effect.delivery_lane(id))),
-        (EFFECT.to_owned(), s(encode("effect", effect)?)),
+        (
+            EFFECT.to_owned(),
+            s(stored::encode_effect(effect).map_err(|e| stored_error(key, e))?),
+        ),
         (CREATED_AT.to_owned(), instant(now)),
-        (STATE.to_owned(), s(state_name(DeliveryState::Pending))),
+        (STATE.to_owned(), s(DeliveryState::Pending.as_str())),
         (ATTEMPTS.to_owned(), n(0)),
         (NEXT_ATTEMPT_AT.to_owned(), instant(now)),
         // Present only while pending: the pending index is sparse.
         (PENDING_PK.to_owned(), s(PENDING_PARTITION)),
         (PENDING_SK.to_owned(), s(pending_sk(now, id, item_sk))),
     ]))
-}
-
-pub(super) fn state_name(state: DeliveryState) -> &'static str {
-    match state {
-        DeliveryState::Pending => "pending",
-        DeliveryState::Delivered => "delivered",
-        DeliveryState::NotSent => "not_sent",
-        DeliveryState::Failed => "failed",
-    }
-}
-
-fn parse_state(text: &str) -> Option<DeliveryState> {
-    [
-        DeliveryState::Pending,
-        DeliveryState::Delivered,
-        DeliveryState::NotSent,
-        DeliveryState::Failed,
-    ]
-    .into_iter()
-    .find(|state| state_name(*state) == text)
 }
 
 pub(super) fn decode_outbox(item: &Item) -> Result<OutboxItem, StoreError> {
@@ -366,9 +350,9 @@ pub(super) fn decode_outbox(item: &Item) -> Result<OutboxItem, StoreError> {
         .map_err(|error| corrupt(format!("{}: {error}", read.what())))?;
     Ok(OutboxItem {
         case_id,
-        effect: decode(read.what(), read.s(EFFECT)?)?,
+        effect: stored::decode_effect(read.s(EFFECT)?).map_err(|e| stored_error(read.what(), e))?,
         created_at: read.instant(CREATED_AT)?,
-        state: parse_state(state)
+        state: DeliveryState::parse(state)
             .ok_or_else(|| corrupt(format!("{}: unknown state {state:?}", read.what())))?,
         attempts: read.n(ATTEMPTS)?,
         next_attempt_at: read.instant(NEXT_ATTEMPT_AT)?,

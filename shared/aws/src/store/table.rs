@@ -1,11 +1,12 @@
 //! Creating the table, for tests and local experiments. In AWS the stack creates it
 //! (`template.yaml`), with the same keys, indexes and TTL (see `infra/dynamodb.md`).
 
+use super::expressions::sdk_error;
 use super::item::{
     DUE_PK, DUE_SK, EXPIRES_AT, LEASE_UNTIL, LIST_PK, LIST_SK, NEXT_ATTEMPT_AT, PENDING_PK,
     PENDING_SK, PK, SK,
 };
-use super::{DUE_INDEX, PENDING_INDEX, RECEIVED_INDEX, sdk_error};
+use super::{DUE_INDEX, PENDING_INDEX, RECEIVED_INDEX};
 use app::ports::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{

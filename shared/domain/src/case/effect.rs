@@ -162,19 +162,41 @@ impl AlertContext {
     }
 }
 
-/// A side effect the state machine decided. Each has an idempotency key, so that carrying it
-/// out twice does no harm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "effect", rename_all = "snake_case")]
-pub enum Effect {
+/// A change to a case's timers the state machine decided. Timers are hints, applied directly
+/// after the decision is stored; they are not notifications and never enter the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerChange {
     /// Create or move the case's timer of this kind.
-    ScheduleTimer {
+    Schedule {
         timer: TimerKind,
         at: Timestamp,
     },
-    CancelTimer {
+    Cancel {
         timer: TimerKind,
     },
+}
+
+impl TimerChange {
+    /// A key that names this change for one case; moving a timer is a new change.
+    pub fn idempotency_key(&self, case: &CaseId) -> String {
+        match self {
+            TimerChange::Schedule { timer, at } => format!("{case}/timer/{timer}/{at}"),
+            TimerChange::Cancel { timer } => format!("{case}/timer/{timer}/cancel"),
+        }
+    }
+
+    pub fn timer(&self) -> TimerKind {
+        match self {
+            TimerChange::Schedule { timer, .. } | TimerChange::Cancel { timer } => *timer,
+        }
+    }
+}
+
+/// A notification the state machine decided: a page, its resolve, a Slack message, an e-mail.
+/// Each has an idempotency key, so that carrying it out twice does no harm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
     /// Page the on-call engineer.
     Page {
         alert: AlertKey,
@@ -197,11 +219,9 @@ pub enum Effect {
 
 impl Effect {
     /// A key that names this effect for one case: repeating an effect with the same key is
-    /// a duplicate. Timer effects name the instant, so that moving a timer is a new effect.
+    /// a duplicate.
     pub fn idempotency_key(&self, case: &CaseId) -> String {
         match self {
-            Effect::ScheduleTimer { timer, at } => format!("{case}/timer/{timer}/{at}"),
-            Effect::CancelTimer { timer } => format!("{case}/timer/{timer}/cancel"),
             Effect::Page { alert, .. } => format!("{}/trigger", alert.dedup_key(case)),
             Effect::ResolvePage { alert } => format!("{}/resolve", alert.dedup_key(case)),
             Effect::NotifySlack { message, .. } => format!("{case}/slack/{}", message.as_str()),
@@ -210,23 +230,12 @@ impl Effect {
     }
 
     /// Effects that must reach their receiver in decision order share a delivery lane: a page
-    /// and its resolve (one PagerDuty alert), the schedules and the cancel of one timer. Any
-    /// other effect has a lane of its own, so that one waiting for a retry (a Slack message
-    /// during a Slack outage) holds nothing else back.
+    /// and its resolve (one PagerDuty alert). Any other effect has a lane of its own, so that
+    /// one waiting for a retry (a Slack message during a Slack outage) holds nothing else back.
     pub fn delivery_lane(&self, case: &CaseId) -> String {
         match self {
-            Effect::ScheduleTimer { timer, .. } | Effect::CancelTimer { timer } => {
-                format!("{case}/timer/{timer}")
-            }
             Effect::Page { alert, .. } | Effect::ResolvePage { alert } => alert.dedup_key(case),
             Effect::NotifySlack { .. } | Effect::SendEmail { .. } => self.idempotency_key(case),
         }
-    }
-
-    pub fn is_timer(&self) -> bool {
-        matches!(
-            self,
-            Effect::ScheduleTimer { .. } | Effect::CancelTimer { .. }
-        )
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{
     AlertContext, AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockState, Effect,
-    EmailKind, FieldTimes, Input, SlackKind, Status, TimerKind,
+    EmailKind, FieldTimes, Input, SlackKind, Status, TimerChange, TimerKind,
 };
 use crate::calendar::CalendarError;
 use crate::deadlines::Request;
@@ -24,7 +24,11 @@ pub enum DecideError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub case: Case,
+    /// Notifications to deliver (through the outbox), in decision order.
     pub effects: Vec<Effect>,
+    /// Timer changes that bring the case's timers in line with its clocks (hints, applied
+    /// directly).
+    pub timers: Vec<TimerChange>,
     /// Whether the case differs from the one passed in (a new case always does).
     pub changed: bool,
 }
@@ -69,11 +73,13 @@ pub fn decide(
         Input::Sweep => {}
     }
     evaluate(policy, &mut case, now, &mut effects);
+    let timers = sync_timers(&mut case, now);
 
     let changed = before.is_none_or(|before| before != case);
     Ok(Decision {
         case,
         effects,
+        timers,
         changed,
     })
 }
@@ -290,13 +296,12 @@ fn close(case: &mut Case, at: Timestamp, effects: &mut Vec<Effect>) {
     }
 }
 
-/// Breach what is due, warn what is near, and bring the timers in line with the clocks.
+/// Breach what is due and warn what is near.
 fn evaluate(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
     if case.status == Status::Open {
         breach_due_clocks(policy, case, now, effects);
         warn_if_due(case, now, effects);
     }
-    sync_timers(case, now, effects);
 }
 
 fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
@@ -344,7 +349,9 @@ fn warn_if_due(case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
     }
 }
 
-fn sync_timers(case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
+/// Bring the timers in line with the clocks.
+fn sync_timers(case: &mut Case, now: Timestamp) -> Vec<TimerChange> {
+    let mut changes = Vec::new();
     let mut wanted = BTreeMap::new();
     if case.status == Status::Open {
         for timer in [
@@ -374,13 +381,14 @@ fn sync_timers(case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
         .collect();
     for timer in stale {
         case.timers.remove(&timer);
-        effects.push(Effect::CancelTimer { timer });
+        changes.push(TimerChange::Cancel { timer });
     }
     for (timer, at) in wanted {
         if case.timers.insert(timer, at) != Some(at) {
-            effects.push(Effect::ScheduleTimer { timer, at });
+            changes.push(TimerChange::Schedule { timer, at });
         }
     }
+    changes
 }
 
 fn page(case: &mut Case, alert: AlertKey, severity: Severity, effects: &mut Vec<Effect>) {

@@ -5,7 +5,7 @@ mod effect;
 mod event;
 mod machine;
 
-pub use effect::{AlertContext, AlertKey, Effect, EmailKind, SlackKind, TimerKind};
+pub use effect::{AlertContext, AlertKey, Effect, EmailKind, SlackKind, TimerChange, TimerKind};
 pub use event::{CaseEvent, CaseFacts, Change, Input, Requester, Voicemail};
 pub use machine::{DecideError, Decision, decide};
 
@@ -114,11 +114,6 @@ impl ClockState {
 
     pub fn is_pending(&self) -> bool {
         self.met_at.is_none() && self.breached_at.is_none() && self.cancelled_at.is_none()
-    }
-
-    /// Not yet met and not cancelled: a late answer can still meet it.
-    pub fn is_unmet(&self) -> bool {
-        self.met_at.is_none() && self.cancelled_at.is_none()
     }
 
     /// Record that the clock was met at `at`. A clock met already stays as it was; a cancelled

@@ -1,11 +1,10 @@
 //! Between rows and domain values: instants, states, JSON documents, and SQLite errors.
 
 use app::ports::{DeliveryState, OutboxItem, StoreError, StoredCase};
+use app::stored::StoredError;
 use domain::Timestamp;
-use domain::case::{Case, CaseId, Effect};
+use domain::case::CaseId;
 use rusqlite::ErrorCode;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 /// An instant as stored: nanoseconds since the Unix epoch. That covers 1677 to 2262; an instant
 /// outside saturates to the nearest end, which keeps the order (a timer asked for after 2262
@@ -25,38 +24,17 @@ pub(super) fn sql_int(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-pub(super) fn state_name(state: DeliveryState) -> &'static str {
-    match state {
-        DeliveryState::Pending => "pending",
-        DeliveryState::Delivered => "delivered",
-        DeliveryState::NotSent => "not_sent",
-        DeliveryState::Failed => "failed",
-    }
-}
-
 fn parse_state(text: &str) -> Result<DeliveryState, StoreError> {
-    [
-        DeliveryState::Pending,
-        DeliveryState::Delivered,
-        DeliveryState::NotSent,
-        DeliveryState::Failed,
-    ]
-    .into_iter()
-    .find(|state| state_name(*state) == text)
-    .ok_or_else(|| corrupt(format!("unknown outbox state {text:?}")))
+    DeliveryState::parse(text).ok_or_else(|| corrupt(format!("unknown outbox state {text:?}")))
 }
 
 pub(super) fn corrupt(message: impl Into<String>) -> StoreError {
     StoreError::Corrupt(message.into())
 }
 
-pub(super) fn encode<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
-    // The port types always serialize; a failure here is a bug, and retrying will not help.
-    serde_json::to_string(value).map_err(|error| corrupt(format!("cannot encode {what}: {error}")))
-}
-
-pub(super) fn decode<T: DeserializeOwned>(what: &str, json: &str) -> Result<T, StoreError> {
-    serde_json::from_str(json).map_err(|error| corrupt(format!("{what}: {error}")))
+/// A stored document that cannot be written or read: retrying will not help.
+pub(super) fn stored_error(what: &str, error: StoredError) -> StoreError {
+    corrupt(format!("{what}: {error}"))
 }
 
 pub(super) fn case_id(text: &str) -> Result<CaseId, StoreError> {
@@ -73,7 +51,8 @@ pub(super) struct CaseRow {
 
 impl CaseRow {
     pub(super) fn decode(self) -> Result<StoredCase, StoreError> {
-        let case: Case = decode(&format!("case {}", self.id), &self.document)?;
+        let case = app::stored::decode_case(&self.document)
+            .map_err(|error| stored_error(&format!("case {}", self.id), error))?;
         let version = u64::try_from(self.version)
             .map_err(|_| corrupt(format!("case {}: version {}", self.id, self.version)))?;
         Ok(StoredCase { case, version })
@@ -115,7 +94,8 @@ impl OutboxRow {
     }
 
     pub(super) fn decode(self) -> Result<OutboxItem, StoreError> {
-        let effect: Effect = decode(&format!("outbox item {}", self.key), &self.effect)?;
+        let effect = app::stored::decode_effect(&self.effect)
+            .map_err(|error| stored_error(&format!("outbox item {}", self.key), error))?;
         let attempts = u32::try_from(self.attempts).map_err(|_| {
             corrupt(format!(
                 "outbox item {}: attempts {}",

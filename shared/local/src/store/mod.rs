@@ -12,7 +12,7 @@
 //! (`checkpoint`), so that no commit pays for copying pages back or for an fsync.
 //!
 //! Where the `CaseStore` contract leaves room, this store follows the reading documented in
-//! `app::store_contract` (the suite it passes): a duplicate event wins over a version conflict;
+//! the `store_contract` crate (the suite it passes): a duplicate event wins over a version conflict;
 //! a version named for a case that does not exist is a conflict; an item is held back while any
 //! older item of its delivery lane is pending; finishing a final or unknown item is a no-op.
 
@@ -23,14 +23,15 @@ mod worker;
 
 pub use schema::SCHEMA_VERSION;
 
+use app::outbox::{Finish, Recorded};
 use app::ports::{
-    CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, OutboxItem, StoreError, StoredCase,
-    TimelineEntry, TimelineKind,
+    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, OutboxItem, StoreError,
+    StoredCase, TimelineEntry,
 };
+use app::stored;
 use checkpoint::Checkpointer;
 use codec::{
-    CaseRow, OUTBOX_COLUMNS, OutboxRow, SqlContext, case_id, decode, encode, instant, nanos,
-    sql_int, state_name,
+    CaseRow, OUTBOX_COLUMNS, OutboxRow, SqlContext, case_id, instant, nanos, sql_int, stored_error,
 };
 use domain::Timestamp;
 use domain::case::CaseId;
@@ -180,14 +181,20 @@ impl EncodedWrite {
         let timeline = write
             .timeline
             .iter()
-            .map(|entry| Ok((nanos(entry.at), encode("timeline entry", entry)?)))
+            .map(|entry| {
+                let json = stored::encode_timeline_entry(entry)
+                    .map_err(|error| stored_error(&format!("timeline entry of {id}"), error))?;
+                Ok((nanos(entry.at), json))
+            })
             .collect::<Result<_, StoreError>>()?;
         let outbox = write
             .outbox
             .into_iter()
             .map(|item| {
                 let lane = item.effect.delivery_lane(&id);
-                Ok((item.key, lane, encode("effect", &item.effect)?))
+                let json = stored::encode_effect(&item.effect)
+                    .map_err(|error| stored_error(&format!("outbox item {}", item.key), error))?;
+                Ok((item.key, lane, json))
             })
             .collect::<Result<_, StoreError>>()?;
         Ok(Self {
@@ -195,7 +202,8 @@ impl EncodedWrite {
             event_id: write.event_id,
             received: nanos(write.case.received),
             next_due: write.case.next_due().map(nanos),
-            document: encode("case", &write.case)?,
+            document: stored::encode_case(&write.case)
+                .map_err(|error| stored_error(&format!("case {id}"), error))?,
             now: nanos(write.now),
             timeline,
             outbox,
@@ -287,51 +295,29 @@ impl EncodedWrite {
     }
 }
 
-/// How a delivery outcome is written.
+/// A finished delivery ([`Finish`]) with its timeline entry encoded.
 struct EncodedFinish {
     key: String,
-    state: DeliveryState,
-    /// `detail` for `Delivered`/`NotSent`, `last_error` for `Failed`/`RetryAt`.
-    text: String,
-    counts_attempt: bool,
-    retry_at: Option<i64>,
+    finish: Finish,
     /// The `Delivered` timeline entry, for a final outcome.
     entry: Option<(i64, String)>,
 }
 
 impl EncodedFinish {
     fn new(key: &str, outcome: DeliveryOutcome, now: Timestamp) -> Result<Self, StoreError> {
-        let (state, text, counts_attempt, retry_at) = match outcome {
-            DeliveryOutcome::Delivered { detail } => (DeliveryState::Delivered, detail, true, None),
-            DeliveryOutcome::NotSent { reason } => (DeliveryState::NotSent, reason, false, None),
-            DeliveryOutcome::Failed { error } => (DeliveryState::Failed, error, true, None),
-            DeliveryOutcome::RetryAt { at, error } => {
-                (DeliveryState::Pending, error, true, Some(nanos(at)))
-            }
-        };
-        let entry = if state == DeliveryState::Pending {
-            None
-        } else {
-            let outcome = if text.is_empty() {
-                state_name(state).to_owned()
-            } else {
-                format!("{}: {text}", state_name(state))
-            };
-            let entry = TimelineEntry {
-                at: now,
-                kind: TimelineKind::Delivered {
-                    key: key.to_owned(),
-                    outcome,
-                },
-            };
-            Some((nanos(now), encode("timeline entry", &entry)?))
-        };
+        let finish = Finish::of(key, outcome, now);
+        let entry = finish
+            .entry
+            .as_ref()
+            .map(|entry| {
+                let json = stored::encode_timeline_entry(entry)
+                    .map_err(|error| stored_error(&format!("delivery of {key}"), error))?;
+                Ok::<_, StoreError>((nanos(entry.at), json))
+            })
+            .transpose()?;
         Ok(Self {
             key: key.to_owned(),
-            state,
-            text,
-            counts_attempt,
-            retry_at,
+            finish,
             entry,
         })
     }
@@ -347,45 +333,43 @@ impl EncodedFinish {
             tracing::warn!(key = %self.key, "finished delivery of an unknown outbox item");
             return Ok(());
         };
-        if state != state_name(DeliveryState::Pending) {
+        if state != DeliveryState::Pending.as_str() {
             tracing::info!(key = %self.key, %state, "outbox item was final already; outcome ignored");
             return Ok(());
         }
-        let attempts = i64::from(self.counts_attempt);
-        let updated = match (self.state, self.retry_at) {
-            (DeliveryState::Pending, Some(retry_at)) => tx
+        let Finish {
+            state,
+            attempts_added,
+            recorded,
+            next_attempt_at,
+            ..
+        } = &self.finish;
+        let attempts = i64::from(*attempts_added);
+        let updated = match (recorded, next_attempt_at) {
+            // A retry stays pending, waiting until `next_attempt_at`.
+            (Recorded::LastError(error), Some(retry_at)) if *state == DeliveryState::Pending => tx
                 .prepare_cached(
                     "UPDATE outbox SET attempts = attempts + ?2, last_error = ?3, \
                      next_attempt_at = ?4, lease_until = NULL WHERE key = ?1",
                 )
                 .and_then(|mut update| {
-                    update.execute(params![self.key, attempts, self.text, retry_at])
+                    update.execute(params![self.key, attempts, error, nanos(*retry_at)])
                 }),
-            (DeliveryState::Failed, _) => tx
+            (Recorded::LastError(error), _) => tx
                 .prepare_cached(
                     "UPDATE outbox SET state = ?2, attempts = attempts + ?3, last_error = ?4, \
                      lease_until = NULL WHERE key = ?1",
                 )
                 .and_then(|mut update| {
-                    update.execute(params![
-                        self.key,
-                        state_name(self.state),
-                        attempts,
-                        self.text
-                    ])
+                    update.execute(params![self.key, state.as_str(), attempts, error])
                 }),
-            _ => tx
+            (Recorded::Detail(detail), _) => tx
                 .prepare_cached(
                     "UPDATE outbox SET state = ?2, attempts = attempts + ?3, detail = ?4, \
                      lease_until = NULL WHERE key = ?1",
                 )
                 .and_then(|mut update| {
-                    update.execute(params![
-                        self.key,
-                        state_name(self.state),
-                        attempts,
-                        self.text
-                    ])
+                    update.execute(params![self.key, state.as_str(), attempts, detail])
                 }),
         };
         updated.ctx("finish delivery: update item")?;
@@ -480,62 +464,10 @@ impl CaseStore for SqliteStore {
         row.map(CaseRow::decode).transpose()
     }
 
-    async fn event_seen(&self, event_id: &str) -> Result<bool, StoreError> {
-        let event_id = event_id.to_owned();
-        self.with_conn("event_seen", move |conn| {
-            conn.prepare_cached("SELECT 1 FROM applied_events WHERE event_id = ?1")
-                .ctx("check event")?
-                .exists([&event_id])
-                .ctx("check event")
-        })
-        .await
-    }
-
     async fn commit(&self, write: CaseWrite) -> Result<u64, StoreError> {
         let write = EncodedWrite::new(write)?;
         self.with_conn("commit", move |conn| write.apply(conn))
             .await
-    }
-
-    async fn timeline(&self, id: &CaseId) -> Result<Vec<TimelineEntry>, StoreError> {
-        let key = id.as_str().to_owned();
-        let rows: Vec<String> = self
-            .with_conn("timeline", move |conn| {
-                conn.prepare_cached("SELECT entry FROM timeline WHERE case_id = ?1 ORDER BY seq")
-                    .ctx("read timeline")?
-                    .query_map([&key], |row| row.get(0))
-                    .ctx("read timeline")?
-                    .collect::<rusqlite::Result<_>>()
-                    .ctx("read timeline")
-            })
-            .await?;
-        rows.iter()
-            .map(|entry| decode(&format!("timeline entry of {id}"), entry))
-            .collect()
-    }
-
-    async fn list_cases(&self, limit: usize) -> Result<Vec<StoredCase>, StoreError> {
-        let limit = sql_int(limit);
-        let rows: Vec<CaseRow> = self
-            .with_conn("list_cases", move |conn| {
-                conn.prepare_cached(
-                    "SELECT id, version, document FROM cases \
-                     ORDER BY received DESC, id DESC LIMIT ?1",
-                )
-                .ctx("list cases")?
-                .query_map([limit], |row| {
-                    Ok(CaseRow {
-                        id: row.get(0)?,
-                        version: row.get(1)?,
-                        document: row.get(2)?,
-                    })
-                })
-                .ctx("list cases")?
-                .collect::<rusqlite::Result<_>>()
-                .ctx("list cases")
-            })
-            .await?;
-        rows.into_iter().map(CaseRow::decode).collect()
     }
 
     async fn due_cases(&self, now: Timestamp, limit: usize) -> Result<Vec<CaseId>, StoreError> {
@@ -598,6 +530,52 @@ impl CaseStore for SqliteStore {
         let finish = EncodedFinish::new(key, outcome, now)?;
         self.with_conn("finish_delivery", move |conn| finish.apply(conn))
             .await
+    }
+}
+
+impl CaseReader for SqliteStore {
+    async fn timeline(&self, id: &CaseId) -> Result<Vec<TimelineEntry>, StoreError> {
+        let key = id.as_str().to_owned();
+        let rows: Vec<String> = self
+            .with_conn("timeline", move |conn| {
+                conn.prepare_cached("SELECT entry FROM timeline WHERE case_id = ?1 ORDER BY seq")
+                    .ctx("read timeline")?
+                    .query_map([&key], |row| row.get(0))
+                    .ctx("read timeline")?
+                    .collect::<rusqlite::Result<_>>()
+                    .ctx("read timeline")
+            })
+            .await?;
+        rows.iter()
+            .map(|entry| {
+                stored::decode_timeline_entry(entry)
+                    .map_err(|error| stored_error(&format!("timeline entry of {id}"), error))
+            })
+            .collect()
+    }
+
+    async fn list_cases(&self, limit: usize) -> Result<Vec<StoredCase>, StoreError> {
+        let limit = sql_int(limit);
+        let rows: Vec<CaseRow> = self
+            .with_conn("list_cases", move |conn| {
+                conn.prepare_cached(
+                    "SELECT id, version, document FROM cases \
+                     ORDER BY received DESC, id DESC LIMIT ?1",
+                )
+                .ctx("list cases")?
+                .query_map([limit], |row| {
+                    Ok(CaseRow {
+                        id: row.get(0)?,
+                        version: row.get(1)?,
+                        document: row.get(2)?,
+                    })
+                })
+                .ctx("list cases")?
+                .collect::<rusqlite::Result<_>>()
+                .ctx("list cases")
+            })
+            .await?;
+        rows.into_iter().map(CaseRow::decode).collect()
     }
 
     async fn outbox_of(&self, case: &CaseId) -> Result<Vec<OutboxItem>, StoreError> {

@@ -283,10 +283,6 @@ impl IntercomHandler {
 }
 
 impl Webhook for IntercomHandler {
-    fn provider(&self) -> &'static str {
-        PROVIDER
-    }
-
     fn handle(&self, request: &RawRequest<'_>, now: Timestamp) -> Result<Intake, Rejection> {
         IntercomHandler::handle(self, request, now)
     }

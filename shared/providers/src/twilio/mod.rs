@@ -301,10 +301,6 @@ impl TwilioHandler {
 }
 
 impl Webhook for TwilioHandler {
-    fn provider(&self) -> &'static str {
-        PROVIDER
-    }
-
     fn handle(&self, request: &RawRequest<'_>, now: Timestamp) -> Result<Intake, Rejection> {
         TwilioHandler::handle(self, request, now)
     }

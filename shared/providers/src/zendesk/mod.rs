@@ -287,10 +287,6 @@ impl ZendeskHandler {
 }
 
 impl Webhook for ZendeskHandler {
-    fn provider(&self) -> &'static str {
-        PROVIDER
-    }
-
     fn handle(&self, request: &RawRequest<'_>, now: Timestamp) -> Result<Intake, Rejection> {
         ZendeskHandler::handle(self, request, now)
     }

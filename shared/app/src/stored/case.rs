@@ -1,0 +1,267 @@
+//! The stored case document.
+
+use super::StoredError;
+use super::names::{
+    StoredAlertKey, StoredChannel, StoredPlan, StoredPriority, StoredStatus, StoredTimerKind,
+};
+use domain::Timestamp;
+use domain::case::{Case, CaseId, ClockState, FieldTimes, Requester, Voicemail};
+use domain::policy::Labels;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the request is: where and when it came in, how it is classified, who asked. Shared by
+/// the case document and the alert context of an outbox effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRequestV1 {
+    pub channel: StoredChannel,
+    pub plan: StoredPlan,
+    pub priority: StoredPriority,
+    pub received: Timestamp,
+    #[serde(default)]
+    pub labels: StoredLabelsV1,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester: Option<StoredRequesterV1>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail: Option<StoredVoicemailV1>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoredLabelsV1 {
+    pub cluster: Option<String>,
+    pub website: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRequesterV1 {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredVoicemailV1 {
+    pub caller: String,
+    pub called: String,
+    pub duration_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StoredClockV1 {
+    pub due: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breached_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StoredFieldTimesV1 {
+    pub status: Timestamp,
+    pub assignment: Timestamp,
+    pub priority: Timestamp,
+    pub plan: Timestamp,
+    pub labels: Timestamp,
+}
+
+/// The case document, version 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCaseV1 {
+    #[serde(default = "super::schema_v1")]
+    pub schema: u32,
+    pub id: String,
+    #[serde(flatten)]
+    pub request: StoredRequestV1,
+    pub status: StoredStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    pub out_of_hours: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<StoredClockV1>,
+    pub first_response: StoredClockV1,
+    pub first_response_warning_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warned_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_fallback: Option<StoredClockV1>,
+    #[serde(default)]
+    pub open_alerts: Vec<StoredAlertKey>,
+    #[serde(default)]
+    pub timers: BTreeMap<StoredTimerKind, Timestamp>,
+    pub applied: StoredFieldTimesV1,
+    pub last_event_at: Timestamp,
+}
+
+pub(super) fn case_id(
+    what: &'static str,
+    field: &'static str,
+    id: &str,
+) -> Result<CaseId, StoredError> {
+    CaseId::parse(id).map_err(|error| StoredError::Invalid {
+        what,
+        field,
+        reason: error.to_string(),
+    })
+}
+
+/// The request fields of anything that has them (a case, an alert context), by name.
+macro_rules! stored_request {
+    ($source:expr) => {{
+        let source = $source;
+        $crate::stored::StoredRequestV1 {
+            channel: source.channel.into(),
+            plan: source.plan.into(),
+            priority: source.priority.into(),
+            received: source.received,
+            labels: $crate::stored::case::StoredLabelsV1 {
+                cluster: source.labels.cluster.clone(),
+                website: source.labels.website.clone(),
+            },
+            subject: source.subject.clone(),
+            requester: source.requester.as_ref().map(|requester| {
+                $crate::stored::case::StoredRequesterV1 {
+                    name: requester.name.clone(),
+                    email: requester.email.clone(),
+                }
+            }),
+            link: source.link.clone(),
+            voicemail: source.voicemail.as_ref().map(|voicemail| {
+                $crate::stored::case::StoredVoicemailV1 {
+                    caller: voicemail.caller.clone(),
+                    called: voicemail.called.clone(),
+                    duration_seconds: voicemail.duration_seconds,
+                    recording_url: voicemail.recording_url.clone(),
+                }
+            }),
+        }
+    }};
+}
+pub(super) use stored_request;
+
+impl StoredRequestV1 {
+    pub(super) fn labels(&self) -> Labels {
+        Labels {
+            cluster: self.labels.cluster.clone(),
+            website: self.labels.website.clone(),
+        }
+    }
+
+    pub(super) fn requester(&self) -> Option<Requester> {
+        self.requester.as_ref().map(|requester| Requester {
+            name: requester.name.clone(),
+            email: requester.email.clone(),
+        })
+    }
+
+    pub(super) fn voicemail(&self) -> Option<Voicemail> {
+        self.voicemail.as_ref().map(|voicemail| Voicemail {
+            caller: voicemail.caller.clone(),
+            called: voicemail.called.clone(),
+            duration_seconds: voicemail.duration_seconds,
+            recording_url: voicemail.recording_url.clone(),
+        })
+    }
+}
+
+impl From<&ClockState> for StoredClockV1 {
+    fn from(clock: &ClockState) -> Self {
+        Self {
+            due: clock.due,
+            met_at: clock.met_at,
+            breached_at: clock.breached_at,
+            cancelled_at: clock.cancelled_at,
+        }
+    }
+}
+
+impl From<StoredClockV1> for ClockState {
+    fn from(clock: StoredClockV1) -> Self {
+        Self {
+            due: clock.due,
+            met_at: clock.met_at,
+            breached_at: clock.breached_at,
+            cancelled_at: clock.cancelled_at,
+        }
+    }
+}
+
+impl From<&Case> for StoredCaseV1 {
+    fn from(case: &Case) -> Self {
+        Self {
+            schema: super::SCHEMA,
+            id: case.id.as_str().to_owned(),
+            request: stored_request!(case),
+            status: case.status.into(),
+            assignee: case.assignee.clone(),
+            out_of_hours: case.out_of_hours,
+            dispatch: case.dispatch.as_ref().map(StoredClockV1::from),
+            first_response: StoredClockV1::from(&case.first_response),
+            first_response_warning_at: case.first_response_warning_at,
+            warned_at: case.warned_at,
+            chat_fallback: case.chat_fallback.as_ref().map(StoredClockV1::from),
+            open_alerts: case.open_alerts.iter().map(|&key| key.into()).collect(),
+            timers: case
+                .timers
+                .iter()
+                .map(|(&timer, &at)| (timer.into(), at))
+                .collect(),
+            applied: StoredFieldTimesV1 {
+                status: case.applied.status,
+                assignment: case.applied.assignment,
+                priority: case.applied.priority,
+                plan: case.applied.plan,
+                labels: case.applied.labels,
+            },
+            last_event_at: case.last_event_at,
+        }
+    }
+}
+
+impl StoredCaseV1 {
+    pub fn into_domain(self) -> Result<Case, StoredError> {
+        let request = &self.request;
+        Ok(Case {
+            id: case_id("case", "id", &self.id)?,
+            channel: request.channel.into(),
+            plan: request.plan.into(),
+            priority: request.priority.into(),
+            received: request.received,
+            labels: request.labels(),
+            subject: request.subject.clone(),
+            requester: request.requester(),
+            link: request.link.clone(),
+            voicemail: request.voicemail(),
+            status: self.status.into(),
+            assignee: self.assignee,
+            out_of_hours: self.out_of_hours,
+            dispatch: self.dispatch.map(ClockState::from),
+            first_response: self.first_response.into(),
+            first_response_warning_at: self.first_response_warning_at,
+            warned_at: self.warned_at,
+            chat_fallback: self.chat_fallback.map(ClockState::from),
+            open_alerts: self.open_alerts.into_iter().map(Into::into).collect(),
+            timers: self
+                .timers
+                .into_iter()
+                .map(|(timer, at)| (timer.into(), at))
+                .collect(),
+            applied: FieldTimes {
+                status: self.applied.status,
+                assignment: self.applied.assignment,
+                priority: self.applied.priority,
+                plan: self.applied.plan,
+                labels: self.applied.labels,
+            },
+            last_event_at: self.last_event_at,
+        })
+    }
+}
