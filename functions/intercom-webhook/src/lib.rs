@@ -12,7 +12,8 @@ pub use lambda::http::{handle, webhook_app};
 
 /// `INTERCOM_CLIENT_SECRET`, from the Secrets Manager secret `INTERCOM_CLIENT_SECRET_SECRET_ID`
 /// names.
-pub const SECRETS: [SecretSpec; 1] = [SecretSpec::required("INTERCOM_CLIENT_SECRET")];
+pub const SECRETS: [SecretSpec; 1] =
+    [SecretSpec::required("INTERCOM_CLIENT_SECRET").with_previous()];
 
 pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitError> {
     let config = IntercomConfig::from_env(settings.lookup())

@@ -13,7 +13,7 @@ use providers::{Classifier, TwilioConfig, TwilioHandler};
 pub use lambda::http::{handle, webhook_app};
 
 /// `TWILIO_AUTH_TOKEN`, from the Secrets Manager secret `TWILIO_AUTH_TOKEN_SECRET_ID` names.
-pub const SECRETS: [SecretSpec; 1] = [SecretSpec::required("TWILIO_AUTH_TOKEN")];
+pub const SECRETS: [SecretSpec; 1] = [SecretSpec::required("TWILIO_AUTH_TOKEN").with_previous()];
 
 pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitError> {
     let config = TwilioConfig::from_env(settings.lookup())

@@ -12,7 +12,8 @@ pub use lambda::http::{handle, webhook_app};
 
 /// `ZENDESK_WEBHOOK_SECRET`, from the Secrets Manager secret `ZENDESK_WEBHOOK_SECRET_SECRET_ID`
 /// names. `ZENDESK_SUBDOMAIN` (optional, plain) pins the account.
-pub const SECRETS: [SecretSpec; 1] = [SecretSpec::required("ZENDESK_WEBHOOK_SECRET")];
+pub const SECRETS: [SecretSpec; 1] =
+    [SecretSpec::required("ZENDESK_WEBHOOK_SECRET").with_previous()];
 
 pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitError> {
     let config = ZendeskConfig::from_env(settings.lookup())

@@ -81,6 +81,8 @@ pub fn init_failed(error: InitError) -> Box<dyn std::error::Error + Send + Sync>
 /// Everything a function builds once per execution environment.
 #[derive(Debug)]
 pub struct Started {
+    /// The environment as read, before the secrets were fetched (re-reads start from it).
+    pub env: Settings,
     pub settings: Settings,
     pub sdk: aws_config::SdkConfig,
     pub policy: Arc<Policy>,
@@ -93,10 +95,12 @@ pub async fn start(own_secrets: &[SecretSpec]) -> Result<Started, InitError> {
     let sdk = aws::config::load_sdk_config().await;
     let mut specs = NOTIFIER_SECRETS.to_vec();
     specs.extend_from_slice(own_secrets);
-    let settings = Settings::from_env().resolve_secrets(&sdk, &specs).await?;
+    let env = Settings::from_env();
+    let settings = env.clone().resolve_secrets(&sdk, &specs).await?;
     let policy = Arc::new(load_policy(&settings)?);
     let engine = build_engine(&settings, &sdk, Arc::clone(&policy), Arc::new(SystemClock))?;
     Ok(Started {
+        env,
         settings,
         sdk,
         policy,

@@ -321,14 +321,25 @@ impl Harness {
     /// The Zendesk webhook event for `body`, signed at the clock's time, in the recorded
     /// API Gateway event `fixture`.
     pub fn zendesk_event(&self, fixture: &str, body: &Value) -> lambda_http::Request {
+        self.zendesk_event_signed(fixture, body, ZENDESK_SECRET, "")
+    }
+
+    /// The same signed with `secret`, at a path under `raw_prefix` (an API mapping's base path).
+    pub fn zendesk_event_signed(
+        &self,
+        fixture: &str,
+        body: &Value,
+        secret: &str,
+        raw_prefix: &str,
+    ) -> lambda_http::Request {
         let body = serde_json::to_vec(body).unwrap();
         let timestamp = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         let signature =
-            providers::zendesk::sign(&providers::Secret::new(ZENDESK_SECRET), &timestamp, &body);
+            providers::zendesk::sign(&providers::Secret::new(secret), &timestamp, &body);
         apigw_v2_event(
             fixture,
             "POST",
-            "/webhooks/zendesk",
+            &format!("{raw_prefix}/webhooks/zendesk"),
             &[
                 (providers::zendesk::SIGNATURE_HEADER, &signature),
                 (providers::zendesk::TIMESTAMP_HEADER, &timestamp),
@@ -355,26 +366,70 @@ impl Harness {
     /// The Twilio callback `form`, signed over the public URL, base64-encoded as API Gateway
     /// delivers form posts, in the recorded event `fixture`.
     pub fn twilio_event(&self, fixture: &str, form: &[(&str, String)]) -> lambda_http::Request {
-        let path = "/webhooks/twilio/recording";
-        let mut encoder = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in form {
-            encoder.append_pair(name, value);
-        }
-        let body = encoder.finish().into_bytes();
-        let signature = providers::twilio::sign(
-            &providers::Secret::new(TWILIO_TOKEN),
-            &format!("{PUBLIC_BASE_URL}{path}"),
-            &body,
-        );
-        apigw_v2_event(
-            fixture,
-            "POST",
-            path,
-            &[(providers::twilio::SIGNATURE_HEADER, &signature)],
-            &body,
-            true,
-        )
+        twilio_event_at(fixture, PUBLIC_BASE_URL, "", form)
     }
+
+    /// The webhook function a `main` builds from these settings (its secrets set directly),
+    /// on the test's clock.
+    pub fn function(
+        &self,
+        secrets: &[crate::SecretSpec],
+        build: crate::http::BuildWebhooks,
+    ) -> Result<crate::http::WebhookFunction, crate::InitError> {
+        self.function_with(self.settings.clone(), self.settings.clone(), secrets, build)
+    }
+
+    /// The same from `env` (what the function reads before fetching secrets) and `settings`
+    /// (with the secrets fetched).
+    pub fn function_with(
+        &self,
+        env: Settings,
+        settings: Settings,
+        secrets: &[crate::SecretSpec],
+        build: crate::http::BuildWebhooks,
+    ) -> Result<crate::http::WebhookFunction, crate::InitError> {
+        crate::http::WebhookFunction::new(crate::http::WebhookParts {
+            engine: Arc::clone(&self.engine),
+            policy: Arc::new(Stack::policy()),
+            sdk: self.stack.sdk.clone(),
+            env,
+            settings,
+            secrets: secrets.to_vec(),
+            build,
+            clock: Arc::new(self.clock.clone()),
+        })
+    }
+}
+
+/// A Twilio recording callback `form` as Twilio sends it to `public_base_url` (which may have
+/// a path: a custom domain's base path), signed with [`TWILIO_TOKEN`], in the recorded event
+/// `fixture`; `raw_prefix` is the part of the path API Gateway keeps in `rawPath` before
+/// `/webhooks/...` (the API mapping's base path, or empty).
+pub fn twilio_event_at(
+    fixture: &str,
+    public_base_url: &str,
+    raw_prefix: &str,
+    form: &[(&str, String)],
+) -> lambda_http::Request {
+    let path = "/webhooks/twilio/recording";
+    let mut encoder = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form {
+        encoder.append_pair(name, value);
+    }
+    let body = encoder.finish().into_bytes();
+    let signature = providers::twilio::sign(
+        &providers::Secret::new(TWILIO_TOKEN),
+        &format!("{}{path}", public_base_url.trim_end_matches('/')),
+        &body,
+    );
+    apigw_v2_event(
+        fixture,
+        "POST",
+        &format!("{raw_prefix}{path}"),
+        &[(providers::twilio::SIGNATURE_HEADER, &signature)],
+        &body,
+        true,
+    )
 }
 
 /// A response's status and JSON body (an empty body reads as `null`).

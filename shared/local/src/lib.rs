@@ -8,6 +8,6 @@
 //! - [`dev_secrets`]: generated webhook secrets for a local data directory.
 
 pub mod dev_secrets;
+pub mod due_loop;
 pub mod runtime;
 pub mod store;
-pub mod due_loop;

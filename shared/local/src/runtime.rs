@@ -3,8 +3,8 @@
 //! tests start it in-process with a clock they control.
 
 use crate::dev_secrets::DevSecrets;
-use crate::store::SqliteStore;
 use crate::due_loop::{DueLoopTimers, run_due_loop};
+use crate::store::SqliteStore;
 use api::{AppState, Webhooks};
 use app::ports::{Clock, StoreError};
 use app::{Engine, EngineSettings, Notifiers};

@@ -2,11 +2,11 @@
 //! file fails with a message that names the key and the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use policy_file::{DEFAULT_POLICY_TOML, PolicyError, default_policy, load_policy, parse_policy};
 use domain::calendar::{Calendar, GermanState, OpenHours};
 use domain::jiff::Timestamp;
 use domain::jiff::civil::{Weekday, date};
 use domain::policy::{ClockName, Plan, Priority, Severity};
+use policy_file::{DEFAULT_POLICY_TOML, PolicyError, default_policy, load_policy, parse_policy};
 use std::path::Path;
 use std::time::Duration;
 

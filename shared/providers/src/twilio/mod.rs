@@ -74,6 +74,12 @@ impl PublicBaseUrl {
         })
     }
 
+    /// The path prefix (`/support`, or empty): an API mapping's base path or a stage, which
+    /// the request path the function sees may still carry.
+    pub fn path_prefix(&self) -> &str {
+        &self.prefix
+    }
+
     fn default_port(&self) -> u16 {
         if self.https { 443 } else { 80 }
     }
