@@ -24,3 +24,19 @@ pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitEr
         twilio: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_its_secret_the_function_does_not_start() {
+        let error = webhooks(
+            &Settings::default(),
+            &policy_file::default_policy().unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("INTERCOM_CLIENT_SECRET"), "{error}");
+    }
+}

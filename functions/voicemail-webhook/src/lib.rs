@@ -24,3 +24,17 @@ pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitEr
         twilio: Some(TwilioHandler::new(config, Classifier::from(policy))),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_the_public_url_the_function_does_not_start() {
+        let settings = Settings::from_pairs([("TWILIO_AUTH_TOKEN", "token")]);
+        let error = webhooks(&settings, &policy_file::default_policy().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("PUBLIC_BASE_URL"), "{error}");
+    }
+}

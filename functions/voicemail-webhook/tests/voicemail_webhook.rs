@@ -65,15 +65,6 @@ async fn a_signature_over_another_url_is_refused() {
     assert!(harness.stack.items().await.is_empty());
 }
 
-#[test]
-fn without_the_public_url_the_function_does_not_start() {
-    let settings = Settings::from_pairs([("TWILIO_AUTH_TOKEN", "token")]);
-    let error = voicemail_webhook::webhooks(&settings, &policy_file::default_policy().unwrap())
-        .unwrap_err()
-        .to_string();
-    assert!(error.contains("PUBLIC_BASE_URL"), "{error}");
-}
-
 #[tokio::test]
 async fn behind_a_base_path_the_twilio_signature_verifies_over_the_url_twilio_called() {
     const CUSTOM: &str = "https://hooks.acme-hosting.example/support";

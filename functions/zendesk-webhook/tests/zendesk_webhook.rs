@@ -206,17 +206,6 @@ async fn the_signing_secret_is_read_from_secrets_manager_at_init() {
     );
 }
 
-#[test]
-fn without_its_secret_the_function_does_not_start() {
-    let error = zendesk_webhook::webhooks(
-        &Settings::default(),
-        &policy_file::default_policy().unwrap(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(error.contains("ZENDESK_WEBHOOK_SECRET"), "{error}");
-}
-
 #[tokio::test]
 async fn an_optional_secret_that_cannot_be_read_turns_its_destination_off() {
     let sdk = sdk_config().await;
