@@ -16,8 +16,8 @@ pub const SECRETS: [SecretSpec; 1] =
     [SecretSpec::required("INTERCOM_CLIENT_SECRET").with_previous()];
 
 pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitError> {
-    let config = IntercomConfig::from_env(settings.lookup())
-        .map_err(|error| InitError::config("intercom")(&error))?;
+    let config =
+        IntercomConfig::from_env(settings.lookup()).map_err(InitError::config("intercom"))?;
     Ok(Webhooks {
         zendesk: None,
         intercom: Some(IntercomHandler::new(config, Classifier::from(policy))),

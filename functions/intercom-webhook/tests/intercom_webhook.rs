@@ -4,7 +4,6 @@
 
 use app::ports::CaseStore;
 use domain::case::{CaseId, TimerKind};
-use lambda::Settings;
 use lambda::http::Router;
 use lambda::test_support::{Harness, apigw_v2_event, read_response};
 use tests::payloads::{berlin, intercom_conversation};

@@ -16,8 +16,7 @@ pub use lambda::http::{handle, webhook_app};
 pub const SECRETS: [SecretSpec; 1] = [SecretSpec::required("TWILIO_AUTH_TOKEN").with_previous()];
 
 pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitError> {
-    let config = TwilioConfig::from_env(settings.lookup())
-        .map_err(|error| InitError::config("twilio")(&error))?;
+    let config = TwilioConfig::from_env(settings.lookup()).map_err(InitError::config("twilio"))?;
     Ok(Webhooks {
         zendesk: None,
         intercom: None,

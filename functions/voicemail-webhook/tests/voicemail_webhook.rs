@@ -5,7 +5,6 @@
 
 use app::ports::CaseStore;
 use domain::case::CaseId;
-use lambda::Settings;
 use lambda::http::Router;
 use lambda::test_support::{Harness, read_response, twilio_event_at};
 use tests::payloads::{berlin, twilio_recording};

@@ -16,8 +16,8 @@ pub const SECRETS: [SecretSpec; 1] =
     [SecretSpec::required("ZENDESK_WEBHOOK_SECRET").with_previous()];
 
 pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitError> {
-    let config = ZendeskConfig::from_env(settings.lookup())
-        .map_err(|error| InitError::config("zendesk")(&error))?;
+    let config =
+        ZendeskConfig::from_env(settings.lookup()).map_err(InitError::config("zendesk"))?;
     Ok(Webhooks {
         zendesk: Some(ZendeskHandler::new(config, Classifier::from(policy))),
         intercom: None,

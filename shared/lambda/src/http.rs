@@ -198,7 +198,7 @@ impl WebhookFunction {
         if !self
             .secrets
             .iter()
-            .any(|spec| self.from_secrets_manager(spec))
+            .any(|spec| self.is_read_from_secrets_manager(spec))
         {
             return None;
         }
@@ -241,7 +241,7 @@ impl WebhookFunction {
         }
     }
 
-    fn from_secrets_manager(&self, spec: &SecretSpec) -> bool {
+    fn is_read_from_secrets_manager(&self, spec: &SecretSpec) -> bool {
         self.env.get(spec.name).is_none()
             && self
                 .env
@@ -256,7 +256,7 @@ fn base_path(settings: &Settings) -> Result<String, InitError> {
         None => Ok(String::new()),
         Some(url) => providers::PublicBaseUrl::parse(&url)
             .map(|url| url.path_prefix().to_owned())
-            .map_err(|error| InitError::config("webhooks")(&error)),
+            .map_err(InitError::config("webhooks")),
     }
 }
 

@@ -21,10 +21,11 @@ use aws::scheduler::{SchedulerConfig, SchedulerTimers};
 use aws::ses::SesMailer;
 use aws::store::DynamoStore;
 use domain::policy::Policy;
-use notify::{PagerDutyClient, PagerDutyConfig, SlackConfig, SlackWebhook};
+use env_config::ConfigError;
+use notify::{NotifierSettings, PagerDutyClient, SlackWebhook};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
 pub type LambdaNotifiers = Notifiers<PagerDutyClient, SlackWebhook, SesMailer>;
 pub type LambdaEngine = Engine<DynamoStore, SchedulerTimers, LambdaNotifiers>;
@@ -54,20 +55,21 @@ pub enum InitError {
     },
     #[error("the policy ({source_name}) is invalid: {reason}")]
     Policy { source_name: String, reason: String },
-    /// An adapter's own configuration error, which names its variable.
-    #[error("{component}: {reason}")]
+    /// A setting an adapter reads is missing or invalid; the error names the variable.
+    #[error("{component}: {source}")]
     Config {
         component: &'static str,
-        reason: String,
+        #[source]
+        source: ConfigError,
     },
+    #[error(transparent)]
+    HttpClient(#[from] notify::HttpClientError),
 }
 
 impl InitError {
-    pub fn config(component: &'static str) -> impl FnOnce(&dyn std::fmt::Display) -> Self {
-        move |reason| InitError::Config {
-            component,
-            reason: reason.to_string(),
-        }
+    /// For `map_err`: the configuration error of `component`.
+    pub fn config(component: &'static str) -> impl FnOnce(ConfigError) -> Self {
+        move |source| InitError::Config { component, source }
     }
 }
 
@@ -147,34 +149,19 @@ pub fn build_engine(
 ) -> Result<LambdaEngine, InitError> {
     let table = settings.require(TABLE_NAME_VAR)?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
-    let scheduler = SchedulerConfig::from_lookup(settings.lookup())
-        .map_err(|e| InitError::config("scheduler")(&e))?;
+    let scheduler =
+        SchedulerConfig::from_lookup(settings.lookup()).map_err(InitError::config("scheduler"))?;
     let timers = SchedulerTimers::new(aws_sdk_scheduler::Client::new(sdk), scheduler);
     let mailer = SesMailer::from_lookup(settings.lookup(), aws_sdk_sesv2::Client::new(sdk))
-        .map_err(|e| InitError::config("ses")(&e))?;
+        .map_err(InitError::config("ses"))?;
     let notifiers = notifiers(settings, mailer)?;
     Ok(Engine::new(policy, store, timers, notifiers, clock))
 }
 
 fn notifiers(settings: &Settings, mailer: SesMailer) -> Result<LambdaNotifiers, InitError> {
-    let config_error = |e: notify::ConfigError| InitError::config("notify")(&e);
-    let http = notify::http_client().map_err(config_error)?;
-    let pager = PagerDutyClient::new(
-        PagerDutyConfig::from_lookup(settings.lookup()).map_err(config_error)?,
-        http.clone(),
-    );
-    let slack = SlackWebhook::new(
-        SlackConfig::from_lookup(settings.lookup()).map_err(config_error)?,
-        http,
-    );
-    if !slack.is_configured() {
-        warn!("SLACK_WEBHOOK_URL is not configured: Slack messages are recorded, not sent");
-    }
-    Ok(Notifiers {
-        pager,
-        slack,
-        mailer,
-    })
+    Ok(NotifierSettings::from_lookup(settings.lookup())
+        .map_err(InitError::config("notify"))?
+        .notifiers(mailer)?)
 }
 
 #[cfg(test)]

@@ -335,7 +335,7 @@ impl Harness {
         let body = serde_json::to_vec(body).unwrap();
         let timestamp = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         let signature =
-            providers::zendesk::sign(&providers::Secret::new(secret), &timestamp, &body);
+            providers::zendesk::sign(&providers::Secret::new(secret).unwrap(), &timestamp, &body);
         apigw_v2_event(
             fixture,
             "POST",
@@ -352,7 +352,8 @@ impl Harness {
     /// The Intercom notification `body`, signed, in the recorded event `fixture`.
     pub fn intercom_event(&self, fixture: &str, body: &Value) -> lambda_http::Request {
         let body = serde_json::to_vec(body).unwrap();
-        let signature = providers::intercom::sign(&providers::Secret::new(INTERCOM_SECRET), &body);
+        let signature =
+            providers::intercom::sign(&providers::Secret::new(INTERCOM_SECRET).unwrap(), &body);
         apigw_v2_event(
             fixture,
             "POST",
@@ -418,7 +419,7 @@ pub fn twilio_event_at(
     }
     let body = encoder.finish().into_bytes();
     let signature = providers::twilio::sign(
-        &providers::Secret::new(TWILIO_TOKEN),
+        &providers::Secret::new(TWILIO_TOKEN).unwrap(),
         &format!("{}{path}", public_base_url.trim_end_matches('/')),
         &body,
     );
