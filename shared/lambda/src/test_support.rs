@@ -8,11 +8,10 @@
 
 use crate::{LambdaEngine, Settings, build_engine};
 use app::ports::Clock;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use domain::policy::Policy;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "eu-central-1";
@@ -21,38 +20,7 @@ pub const PAGERDUTY_PATH: &str = "/v2/enqueue";
 pub const SENDER: &str = "support@acme-hosting.example";
 pub const SUPPORT_MAILBOX: &str = "Acme Hosting Support <support@acme-hosting.example>";
 
-/// moto's endpoint, or a failed test that says how to get one.
-pub fn endpoint() -> String {
-    match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
-        _ => panic!(
-            "AWS_ENDPOINT_URL is not set: these tests run against moto server. Run them with \
-             scripts/test.sh, which starts moto on 127.0.0.1 and exports AWS_ENDPOINT_URL \
-             (or start moto_server yourself and export AWS_ENDPOINT_URL=http://127.0.0.1:<port>)"
-        ),
-    }
-}
-
-/// A name no other test (or earlier run against the same moto) uses.
-pub fn unique(prefix: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!("{prefix}-{}-{nanos:09}-{n}", std::process::id())
-}
-
-/// The SDK configuration for moto: its endpoint, a fixed region, test credentials.
-pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(Region::new(REGION))
-        .test_credentials()
-        .load()
-        .await
-}
+pub use aws::test_support::{endpoint, sdk_config, unique};
 
 /// One test's AWS resources in moto.
 #[derive(Debug)]
@@ -68,17 +36,8 @@ impl Stack {
     pub async fn create(prefix: &str) -> Self {
         let endpoint = endpoint();
         let sdk = sdk_config().await;
-        let table = unique(&format!("{prefix}-cases"));
-        let group = unique(&format!("{prefix}-timers"));
-        aws::store::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
-            .await
-            .unwrap_or_else(|error| panic!("cannot create table {table} in moto: {error}"));
-        aws_sdk_scheduler::Client::new(&sdk)
-            .create_schedule_group()
-            .name(&group)
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("cannot create schedule group {group}: {error:?}"));
+        let table = aws::test_support::new_table(&sdk, &format!("{prefix}-cases")).await;
+        let group = aws::test_support::new_group(&sdk, &format!("{prefix}-timers")).await;
         aws_sdk_sesv2::Client::new(&sdk)
             .create_email_identity()
             .email_identity(SENDER)
