@@ -111,11 +111,7 @@ impl Settings {
 
     /// The value, trimmed; blank counts as unset.
     pub fn get(&self, name: &str) -> Option<String> {
-        self.values
-            .get(name)
-            .map(|value| value.trim())
-            .filter(|value| !value.is_empty())
-            .map(str::to_owned)
+        env_config::optional(&|name: &str| self.values.get(name).cloned(), name)
     }
 
     /// A required plain setting.
