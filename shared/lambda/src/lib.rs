@@ -53,8 +53,12 @@ pub enum InitError {
         secret_id: String,
         reason: String,
     },
-    #[error("the policy ({source_name}) is invalid: {reason}")]
-    Policy { source_name: String, reason: String },
+    #[error("the policy ({source_name}) is invalid: {source}")]
+    Policy {
+        source_name: String,
+        #[source]
+        source: policy_file::PolicyError,
+    },
     /// A setting an adapter reads is missing or invalid; the error names the variable.
     #[error("{component}: {source}")]
     Config {
@@ -154,14 +158,14 @@ pub fn load_policy(settings: &Settings) -> Result<Policy, InitError> {
 
 fn load_policy_file(file: Option<&Path>) -> Result<Policy, InitError> {
     match file {
-        None => policy_file::default_policy().map_err(|error| InitError::Policy {
+        None => policy_file::default_policy().map_err(|source| InitError::Policy {
             source_name: String::from("the built-in default policy"),
-            reason: error.to_string(),
+            source,
         }),
         Some(path) => {
-            let policy = policy_file::load_policy(path).map_err(|error| InitError::Policy {
+            let policy = policy_file::load_policy(path).map_err(|source| InitError::Policy {
                 source_name: format!("{POLICY_FILE_VAR}={}", path.display()),
-                reason: error.to_string(),
+                source,
             })?;
             info!(policy_file = %path.display(), "policy loaded");
             Ok(policy)
