@@ -56,9 +56,13 @@ pub fn run(args: &Args) -> Result<(), ReplayError> {
     let secret = |name: &'static str| -> Result<Secret, ReplayError> {
         std::env::var(name)
             .ok()
-            .filter(|v| !v.is_empty())
-            .or_else(|| secrets.as_ref().and_then(|s| s.get(name)))
-            .map(Secret::new)
+            .and_then(Secret::new)
+            .or_else(|| {
+                secrets
+                    .as_ref()
+                    .and_then(|s| s.get(name))
+                    .and_then(Secret::new)
+            })
             .ok_or(ReplayError::MissingSecret(name))
     };
     let public_base = std::env::var("PUBLIC_BASE_URL").unwrap_or_else(|_| args.url.clone());

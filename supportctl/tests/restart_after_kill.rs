@@ -79,8 +79,11 @@ async fn a_pending_deadline_survives_a_sigkill_and_pages_once_after_the_restart(
     ticket.tags.push("enterprise".into());
     let body = serde_json::to_vec(&ticket.created()).unwrap();
     let timestamp = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let signature =
-        providers::zendesk::sign(&providers::Secret::new(ZENDESK_SECRET), &timestamp, &body);
+    let signature = providers::zendesk::sign(
+        &providers::Secret::new(ZENDESK_SECRET).unwrap(),
+        &timestamp,
+        &body,
+    );
     let response = reqwest::Client::new()
         .post(format!("{}/webhooks/zendesk", server.url))
         .header("X-Zendesk-Webhook-Signature", signature)

@@ -120,7 +120,8 @@ impl TestApp {
     pub async fn post_zendesk(&self, body: &serde_json::Value) -> reqwest::Response {
         let body = serde_json::to_vec(body).unwrap();
         let timestamp = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let signature = providers::zendesk::sign(&Secret::new(ZENDESK_SECRET), &timestamp, &body);
+        let signature =
+            providers::zendesk::sign(&Secret::new(ZENDESK_SECRET).unwrap(), &timestamp, &body);
         self.http
             .post(format!("{}/webhooks/zendesk", self.base_url))
             .header("Content-Type", "application/json")
@@ -134,7 +135,7 @@ impl TestApp {
 
     pub async fn post_intercom(&self, body: &serde_json::Value) -> reqwest::Response {
         let body = serde_json::to_vec(body).unwrap();
-        let signature = providers::intercom::sign(&Secret::new(INTERCOM_SECRET), &body);
+        let signature = providers::intercom::sign(&Secret::new(INTERCOM_SECRET).unwrap(), &body);
         self.http
             .post(format!("{}/webhooks/intercom", self.base_url))
             .header("Content-Type", "application/json")
@@ -152,7 +153,7 @@ impl TestApp {
         }
         let body = encoder.finish().into_bytes();
         let url = format!("{}/webhooks/twilio/recording", self.base_url);
-        let signature = providers::twilio::sign(&Secret::new(TWILIO_TOKEN), &url, &body);
+        let signature = providers::twilio::sign(&Secret::new(TWILIO_TOKEN).unwrap(), &url, &body);
         self.http
             .post(&url)
             .header("Content-Type", "application/x-www-form-urlencoded")

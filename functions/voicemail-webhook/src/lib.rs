@@ -13,14 +13,27 @@ use providers::{Classifier, TwilioConfig, TwilioHandler};
 pub use lambda::http::{handle, webhook_app};
 
 /// `TWILIO_AUTH_TOKEN`, from the Secrets Manager secret `TWILIO_AUTH_TOKEN_SECRET_ID` names.
-pub const SECRETS: [SecretSpec; 1] = [SecretSpec::required("TWILIO_AUTH_TOKEN")];
+pub const SECRETS: [SecretSpec; 1] = [SecretSpec::required("TWILIO_AUTH_TOKEN").with_previous()];
 
 pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitError> {
-    let config = TwilioConfig::from_env(settings.lookup())
-        .map_err(|error| InitError::config("twilio")(&error))?;
+    let config = TwilioConfig::from_env(settings.lookup()).map_err(InitError::config("twilio"))?;
     Ok(Webhooks {
         zendesk: None,
         intercom: None,
         twilio: Some(TwilioHandler::new(config, Classifier::from(policy))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_the_public_url_the_function_does_not_start() {
+        let settings = Settings::from_pairs([("TWILIO_AUTH_TOKEN", "token")]);
+        let error = webhooks(&settings, &policy_file::default_policy().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("PUBLIC_BASE_URL"), "{error}");
+    }
 }

@@ -5,9 +5,8 @@
 
 use app::ports::CaseStore;
 use domain::case::CaseId;
-use lambda::Settings;
 use lambda::http::Router;
-use lambda::test_support::{Harness, read_response};
+use lambda::test_support::{Harness, read_response, twilio_event_at};
 use tests::payloads::{berlin, twilio_recording};
 
 const EVENT: &str = include_str!("fixtures/apigw-v2-twilio.json");
@@ -65,11 +64,44 @@ async fn a_signature_over_another_url_is_refused() {
     assert!(harness.stack.items().await.is_empty());
 }
 
-#[test]
-fn without_the_public_url_the_function_does_not_start() {
-    let settings = Settings::from_pairs([("TWILIO_AUTH_TOKEN", "token")]);
-    let error = voicemail_webhook::webhooks(&settings, &policy_file::default_policy().unwrap())
-        .unwrap_err()
-        .to_string();
-    assert!(error.contains("PUBLIC_BASE_URL"), "{error}");
+#[tokio::test]
+async fn behind_a_base_path_the_twilio_signature_verifies_over_the_url_twilio_called() {
+    const CUSTOM: &str = "https://hooks.acme-hosting.example/support";
+    let harness = Harness::start("voicemail-base", berlin("2026-12-01T11:00")).await;
+    harness.accept_other_pagerduty_events().await;
+    let mut settings = harness.settings.clone();
+    settings.set("PUBLIC_BASE_URL", CUSTOM);
+    let function = harness
+        .function_with(
+            settings.clone(),
+            settings,
+            &voicemail_webhook::SECRETS,
+            voicemail_webhook::webhooks,
+        )
+        .unwrap();
+    // Twilio signs https://hooks.acme-hosting.example/support/webhooks/twilio/recording; the
+    // HTTP API's rawPath is /support/webhooks/twilio/recording.
+    let form = twilio_recording(RECORDING, "completed", harness.now());
+    let request = twilio_event_at(EVENT, CUSTOM, "/support", &form);
+    let (status, body) = read_response(function.handle(request).await).await;
+    assert_eq!(status, 202, "{body}");
+
+    // A signature over the prefix twice (what the unstripped path gave) is refused.
+    let doubled = twilio_event_at(EVENT, &format!("{CUSTOM}/support"), "/support", &form);
+    let (status, _) = read_response(function.handle(doubled).await).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn without_a_base_path_the_function_verifies_the_api_s_own_url() {
+    let harness = Harness::start("voicemail-nobase", berlin("2026-12-01T11:00")).await;
+    harness.accept_other_pagerduty_events().await;
+    let function = harness
+        .function(&voicemail_webhook::SECRETS, voicemail_webhook::webhooks)
+        .unwrap();
+    assert_eq!(function.base_path(), "");
+    let form = twilio_recording(RECORDING, "completed", harness.now());
+    let (status, body) =
+        read_response(function.handle(harness.twilio_event(EVENT, &form)).await).await;
+    assert_eq!(status, 202, "{body}");
 }

@@ -12,14 +12,31 @@ pub use lambda::http::{handle, webhook_app};
 
 /// `ZENDESK_WEBHOOK_SECRET`, from the Secrets Manager secret `ZENDESK_WEBHOOK_SECRET_SECRET_ID`
 /// names. `ZENDESK_SUBDOMAIN` (optional, plain) pins the account.
-pub const SECRETS: [SecretSpec; 1] = [SecretSpec::required("ZENDESK_WEBHOOK_SECRET")];
+pub const SECRETS: [SecretSpec; 1] =
+    [SecretSpec::required("ZENDESK_WEBHOOK_SECRET").with_previous()];
 
 pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitError> {
-    let config = ZendeskConfig::from_env(settings.lookup())
-        .map_err(|error| InitError::config("zendesk")(&error))?;
+    let config =
+        ZendeskConfig::from_env(settings.lookup()).map_err(InitError::config("zendesk"))?;
     Ok(Webhooks {
         zendesk: Some(ZendeskHandler::new(config, Classifier::from(policy))),
         intercom: None,
         twilio: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_its_secret_the_function_does_not_start() {
+        let error = webhooks(
+            &Settings::default(),
+            &policy_file::default_policy().unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("ZENDESK_WEBHOOK_SECRET"), "{error}");
+    }
 }

@@ -1,6 +1,6 @@
 //! The `zendesk-webhook` Lambda function: build everything once, then serve API Gateway requests.
 
-use std::sync::Arc;
+use lambda::http::{WebhookFunction, WebhookParts};
 
 // One invocation at a time per execution environment: no worker threads to start.
 #[tokio::main(flavor = "current_thread")]
@@ -9,11 +9,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     let started = lambda::start(&zendesk_webhook::SECRETS)
         .await
         .map_err(lambda::init_failed)?;
-    let webhooks = zendesk_webhook::webhooks(&started.settings, &started.policy)
-        .map_err(lambda::init_failed)?;
-    lambda::http::run(zendesk_webhook::webhook_app(
-        Arc::clone(&started.engine),
-        webhooks,
+    let function = WebhookFunction::new(WebhookParts::from_started(
+        &started,
+        &zendesk_webhook::SECRETS,
+        zendesk_webhook::webhooks,
     ))
-    .await
+    .map_err(lambda::init_failed)?;
+    lambda::http::serve(function).await
 }

@@ -211,7 +211,10 @@ mod tests {
 
     #[test]
     fn a_method_the_handler_refuses_is_answered_405_with_the_allowed_methods() {
-        let handler = ZendeskHandler::new(ZendeskConfig::new("secret"), Classifier::default());
+        let handler = ZendeskHandler::new(
+            ZendeskConfig::new(providers::Secret::new("secret").expect("a secret")),
+            Classifier::default(),
+        );
         let headers = HeaderMap::new();
         let request = RawRequest::new(&Method::PUT, "/webhooks/zendesk", &headers, b"{}");
         let Err(rejection) = handler.handle(&request, domain::Timestamp::UNIX_EPOCH) else {

@@ -18,5 +18,7 @@ mod error;
 pub mod scheduler;
 pub mod ses;
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use config::ConfigError;

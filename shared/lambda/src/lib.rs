@@ -18,10 +18,11 @@ pub use settings::{SECRET_ID_SUFFIX, SecretSpec, Settings};
 use app::ports::{Clock, SystemClock};
 use app::{Engine, Notifiers};
 use aws::scheduler::{SchedulerConfig, SchedulerTimers};
-use aws::ses::SesMailer;
+use aws::ses::{SesConfig, SesMailer};
 use aws::store::DynamoStore;
 use domain::policy::Policy;
-use notify::{PagerDutyClient, PagerDutyConfig, SlackConfig, SlackWebhook};
+use env_config::ConfigError;
+use notify::{NotifierSettings, PagerDutyClient, SlackWebhook};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{error, info, warn};
@@ -52,22 +53,27 @@ pub enum InitError {
         secret_id: String,
         reason: String,
     },
-    #[error("the policy ({source_name}) is invalid: {reason}")]
-    Policy { source_name: String, reason: String },
-    /// An adapter's own configuration error, which names its variable.
-    #[error("{component}: {reason}")]
+    #[error("the policy ({source_name}) is invalid: {source}")]
+    Policy {
+        source_name: String,
+        #[source]
+        source: policy_file::PolicyError,
+    },
+    /// A setting an adapter reads is missing or invalid; the error names the variable.
+    #[error("{component}: {source}")]
     Config {
         component: &'static str,
-        reason: String,
+        #[source]
+        source: ConfigError,
     },
+    #[error(transparent)]
+    HttpClient(#[from] notify::HttpClientError),
 }
 
 impl InitError {
-    pub fn config(component: &'static str) -> impl FnOnce(&dyn std::fmt::Display) -> Self {
-        move |reason| InitError::Config {
-            component,
-            reason: reason.to_string(),
-        }
+    /// For `map_err`: the configuration error of `component`.
+    pub fn config(component: &'static str) -> impl FnOnce(ConfigError) -> Self {
+        move |source| InitError::Config { component, source }
     }
 }
 
@@ -81,6 +87,8 @@ pub fn init_failed(error: InitError) -> Box<dyn std::error::Error + Send + Sync>
 /// Everything a function builds once per execution environment.
 #[derive(Debug)]
 pub struct Started {
+    /// The environment as read, before the secrets were fetched (re-reads start from it).
+    pub env: Settings,
     pub settings: Settings,
     pub sdk: aws_config::SdkConfig,
     pub policy: Arc<Policy>,
@@ -93,10 +101,13 @@ pub async fn start(own_secrets: &[SecretSpec]) -> Result<Started, InitError> {
     let sdk = aws::config::load_sdk_config().await;
     let mut specs = NOTIFIER_SECRETS.to_vec();
     specs.extend_from_slice(own_secrets);
-    let settings = Settings::from_env().resolve_secrets(&sdk, &specs).await?;
-    let policy = Arc::new(load_policy(&settings)?);
-    let engine = build_engine(&settings, &sdk, Arc::clone(&policy), Arc::new(SystemClock))?;
+    let env = Settings::from_env();
+    let settings = env.clone().resolve_secrets(&sdk, &specs).await?;
+    let function = FunctionSettings::read(&settings)?;
+    let policy = Arc::new(load_policy_file(function.policy_file.as_deref())?);
+    let engine = engine_from(function, &sdk, Arc::clone(&policy), Arc::new(SystemClock))?;
     Ok(Started {
+        env,
         settings,
         sdk,
         policy,
@@ -104,18 +115,57 @@ pub async fn start(own_secrets: &[SecretSpec]) -> Result<Started, InitError> {
     })
 }
 
+/// Everything the engine of a function is built from, read once from its settings (the
+/// environment plus the fetched secrets). Each error names the variable to fix.
+#[derive(Debug, Clone)]
+pub struct FunctionSettings {
+    /// `TABLE_NAME`.
+    pub table: String,
+    /// `SCHEDULE_GROUP`, `ESCALATE_FUNCTION_ARN`, `SCHEDULER_ROLE_ARN`, `SCHEDULER_DLQ_ARN`.
+    pub scheduler: SchedulerConfig,
+    /// `SES_FROM_ADDRESS`, `SUPPORT_MAILBOX`, `SES_CONFIGURATION_SET`; `None`: no e-mail is sent.
+    pub ses: Option<SesConfig>,
+    /// `PAGERDUTY_ROUTING_KEY`, `PAGERDUTY_EVENTS_URL`, `SLACK_WEBHOOK_URL`.
+    pub notifiers: NotifierSettings,
+    /// `POLICY_FILE`, relative to `LAMBDA_TASK_ROOT`; `None`: the built-in default policy.
+    pub policy_file: Option<PathBuf>,
+}
+
+impl FunctionSettings {
+    pub fn read(settings: &Settings) -> Result<Self, InitError> {
+        let lookup = settings.lookup();
+        Ok(Self {
+            table: settings.require(TABLE_NAME_VAR)?,
+            scheduler: SchedulerConfig::from_lookup(&lookup)
+                .map_err(InitError::config("scheduler"))?,
+            ses: SesConfig::from_lookup(&lookup).map_err(InitError::config("ses"))?,
+            notifiers: NotifierSettings::from_lookup(&lookup)
+                .map_err(InitError::config("notify"))?,
+            policy_file: settings
+                .get(POLICY_FILE_VAR)
+                .map(|file| policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref())),
+        })
+    }
+}
+
 /// `policy_file::default_policy()` unless `POLICY_FILE` names a file packaged with the function.
 pub fn load_policy(settings: &Settings) -> Result<Policy, InitError> {
-    match settings.get(POLICY_FILE_VAR) {
-        None => policy_file::default_policy().map_err(|error| InitError::Policy {
+    let file = settings
+        .get(POLICY_FILE_VAR)
+        .map(|file| policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref()));
+    load_policy_file(file.as_deref())
+}
+
+fn load_policy_file(file: Option<&Path>) -> Result<Policy, InitError> {
+    match file {
+        None => policy_file::default_policy().map_err(|source| InitError::Policy {
             source_name: String::from("the built-in default policy"),
-            reason: error.to_string(),
+            source,
         }),
-        Some(file) => {
-            let path = policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref());
-            let policy = policy_file::load_policy(&path).map_err(|error| InitError::Policy {
+        Some(path) => {
+            let policy = policy_file::load_policy(path).map_err(|source| InitError::Policy {
                 source_name: format!("{POLICY_FILE_VAR}={}", path.display()),
-                reason: error.to_string(),
+                source,
             })?;
             info!(policy_file = %path.display(), "policy loaded");
             Ok(policy)
@@ -131,46 +181,36 @@ fn policy_path(file: &str, task_root: Option<&str>) -> PathBuf {
     }
 }
 
-/// The engine over DynamoDB (`TABLE_NAME`), EventBridge Scheduler (`SCHEDULE_GROUP`,
-/// `ESCALATE_FUNCTION_ARN`, `SCHEDULER_ROLE_ARN`, `SCHEDULER_DLQ_ARN`), SES
-/// (`SES_FROM_ADDRESS`, `SUPPORT_MAILBOX`, `SES_CONFIGURATION_SET`), PagerDuty and Slack.
-/// The SDK clients are built here, once; they connect lazily.
+/// The engine over DynamoDB, EventBridge Scheduler, SES, PagerDuty and Slack, from
+/// [`FunctionSettings::read`]`(settings)`.
 pub fn build_engine(
     settings: &Settings,
     sdk: &aws_config::SdkConfig,
     policy: Arc<Policy>,
     clock: Arc<dyn Clock>,
 ) -> Result<LambdaEngine, InitError> {
-    let table = settings.require(TABLE_NAME_VAR)?;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
-    let scheduler = SchedulerConfig::from_lookup(settings.lookup())
-        .map_err(|e| InitError::config("scheduler")(&e))?;
-    let timers = SchedulerTimers::new(aws_sdk_scheduler::Client::new(sdk), scheduler);
-    let mailer = SesMailer::from_lookup(settings.lookup(), aws_sdk_sesv2::Client::new(sdk))
-        .map_err(|e| InitError::config("ses")(&e))?;
-    let notifiers = notifiers(settings, mailer)?;
-    Ok(Engine::new(policy, store, timers, notifiers, clock))
+    engine_from(FunctionSettings::read(settings)?, sdk, policy, clock)
 }
 
-fn notifiers(settings: &Settings, mailer: SesMailer) -> Result<LambdaNotifiers, InitError> {
-    let config_error = |e: notify::ConfigError| InitError::config("notify")(&e);
-    let http = notify::http_client().map_err(config_error)?;
-    let pager = PagerDutyClient::new(
-        PagerDutyConfig::from_lookup(settings.lookup()).map_err(config_error)?,
-        http.clone(),
-    );
-    let slack = SlackWebhook::new(
-        SlackConfig::from_lookup(settings.lookup()).map_err(config_error)?,
-        http,
-    );
-    if !slack.is_configured() {
-        warn!("SLACK_WEBHOOK_URL is not configured: Slack messages are recorded, not sent");
-    }
-    Ok(Notifiers {
-        pager,
-        slack,
-        mailer,
-    })
+/// The engine from typed settings. The SDK clients are built here, once; they connect lazily.
+pub fn engine_from(
+    function: FunctionSettings,
+    sdk: &aws_config::SdkConfig,
+    policy: Arc<Policy>,
+    clock: Arc<dyn Clock>,
+) -> Result<LambdaEngine, InitError> {
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), function.table);
+    let timers = SchedulerTimers::new(aws_sdk_scheduler::Client::new(sdk), function.scheduler);
+    let ses = aws_sdk_sesv2::Client::new(sdk);
+    let mailer = match function.ses {
+        Some(config) => SesMailer::new(ses, config),
+        None => {
+            warn!("SES_FROM_ADDRESS is not configured: customer e-mails are recorded, not sent");
+            SesMailer::not_configured(ses)
+        }
+    };
+    let notifiers = function.notifiers.notifiers(mailer)?;
+    Ok(Engine::new(policy, store, timers, notifiers, clock))
 }
 
 #[cfg(test)]
@@ -201,6 +241,55 @@ mod tests {
         assert!(
             message.contains("POLICY_FILE=/nonexistent/policy.toml"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn function_settings_are_read_once_and_each_error_names_its_variable() {
+        let complete = [
+            ("TABLE_NAME", "cases"),
+            ("SCHEDULE_GROUP", "timers"),
+            (
+                "ESCALATE_FUNCTION_ARN",
+                "arn:aws:lambda:eu-central-1:123456789012:function:escalate",
+            ),
+            (
+                "SCHEDULER_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/scheduler",
+            ),
+            (
+                "SCHEDULER_DLQ_ARN",
+                "arn:aws:sqs:eu-central-1:123456789012:scheduler-dlq",
+            ),
+            ("POLICY_FILE", "policy.toml"),
+            ("LAMBDA_TASK_ROOT", "/var/task"),
+        ];
+        let read = FunctionSettings::read(&Settings::from_pairs(complete)).unwrap();
+        assert_eq!(read.table, "cases");
+        assert!(read.ses.is_none(), "no sender: e-mail is off");
+        assert!(read.notifiers.slack.webhook_url.is_none());
+        assert_eq!(
+            read.policy_file.as_deref(),
+            Some(Path::new("/var/task/policy.toml"))
+        );
+
+        let error = |pairs: &[(&str, &str)]| {
+            let mut settings = Settings::from_pairs(complete);
+            for (name, value) in pairs {
+                settings.set(*name, *value);
+            }
+            FunctionSettings::read(&settings)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(error(&[("TABLE_NAME", " ")]).contains("TABLE_NAME"));
+        assert!(error(&[("SCHEDULER_DLQ_ARN", "")]).contains("SCHEDULER_DLQ_ARN"));
+        assert!(error(&[("SES_FROM_ADDRESS", "support@acme.example")]).contains("SUPPORT_MAILBOX"));
+        let slack = error(&[("SLACK_WEBHOOK_URL", "hooks.slack.com/s3cret")]);
+        assert!(
+            slack.contains("SLACK_WEBHOOK_URL") && !slack.contains("s3cret"),
+            "{slack}"
         );
     }
 }

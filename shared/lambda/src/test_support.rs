@@ -8,11 +8,10 @@
 
 use crate::{LambdaEngine, Settings, build_engine};
 use app::ports::Clock;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use domain::policy::Policy;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "eu-central-1";
@@ -21,38 +20,7 @@ pub const PAGERDUTY_PATH: &str = "/v2/enqueue";
 pub const SENDER: &str = "support@acme-hosting.example";
 pub const SUPPORT_MAILBOX: &str = "Acme Hosting Support <support@acme-hosting.example>";
 
-/// moto's endpoint, or a failed test that says how to get one.
-pub fn endpoint() -> String {
-    match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
-        _ => panic!(
-            "AWS_ENDPOINT_URL is not set: these tests run against moto server. Run them with \
-             scripts/test.sh, which starts moto on 127.0.0.1 and exports AWS_ENDPOINT_URL \
-             (or start moto_server yourself and export AWS_ENDPOINT_URL=http://127.0.0.1:<port>)"
-        ),
-    }
-}
-
-/// A name no other test (or earlier run against the same moto) uses.
-pub fn unique(prefix: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!("{prefix}-{}-{nanos:09}-{n}", std::process::id())
-}
-
-/// The SDK configuration for moto: its endpoint, a fixed region, test credentials.
-pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(Region::new(REGION))
-        .test_credentials()
-        .load()
-        .await
-}
+pub use aws::test_support::{endpoint, sdk_config, unique};
 
 /// One test's AWS resources in moto.
 #[derive(Debug)]
@@ -68,17 +36,8 @@ impl Stack {
     pub async fn create(prefix: &str) -> Self {
         let endpoint = endpoint();
         let sdk = sdk_config().await;
-        let table = unique(&format!("{prefix}-cases"));
-        let group = unique(&format!("{prefix}-timers"));
-        aws::store::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
-            .await
-            .unwrap_or_else(|error| panic!("cannot create table {table} in moto: {error}"));
-        aws_sdk_scheduler::Client::new(&sdk)
-            .create_schedule_group()
-            .name(&group)
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("cannot create schedule group {group}: {error:?}"));
+        let table = aws::test_support::new_table(&sdk, &format!("{prefix}-cases")).await;
+        let group = aws::test_support::new_group(&sdk, &format!("{prefix}-timers")).await;
         aws_sdk_sesv2::Client::new(&sdk)
             .create_email_identity()
             .email_identity(SENDER)
@@ -321,14 +280,25 @@ impl Harness {
     /// The Zendesk webhook event for `body`, signed at the clock's time, in the recorded
     /// API Gateway event `fixture`.
     pub fn zendesk_event(&self, fixture: &str, body: &Value) -> lambda_http::Request {
+        self.zendesk_event_signed(fixture, body, ZENDESK_SECRET, "")
+    }
+
+    /// The same signed with `secret`, at a path under `raw_prefix` (an API mapping's base path).
+    pub fn zendesk_event_signed(
+        &self,
+        fixture: &str,
+        body: &Value,
+        secret: &str,
+        raw_prefix: &str,
+    ) -> lambda_http::Request {
         let body = serde_json::to_vec(body).unwrap();
         let timestamp = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         let signature =
-            providers::zendesk::sign(&providers::Secret::new(ZENDESK_SECRET), &timestamp, &body);
+            providers::zendesk::sign(&providers::Secret::new(secret).unwrap(), &timestamp, &body);
         apigw_v2_event(
             fixture,
             "POST",
-            "/webhooks/zendesk",
+            &format!("{raw_prefix}/webhooks/zendesk"),
             &[
                 (providers::zendesk::SIGNATURE_HEADER, &signature),
                 (providers::zendesk::TIMESTAMP_HEADER, &timestamp),
@@ -341,7 +311,8 @@ impl Harness {
     /// The Intercom notification `body`, signed, in the recorded event `fixture`.
     pub fn intercom_event(&self, fixture: &str, body: &Value) -> lambda_http::Request {
         let body = serde_json::to_vec(body).unwrap();
-        let signature = providers::intercom::sign(&providers::Secret::new(INTERCOM_SECRET), &body);
+        let signature =
+            providers::intercom::sign(&providers::Secret::new(INTERCOM_SECRET).unwrap(), &body);
         apigw_v2_event(
             fixture,
             "POST",
@@ -355,26 +326,70 @@ impl Harness {
     /// The Twilio callback `form`, signed over the public URL, base64-encoded as API Gateway
     /// delivers form posts, in the recorded event `fixture`.
     pub fn twilio_event(&self, fixture: &str, form: &[(&str, String)]) -> lambda_http::Request {
-        let path = "/webhooks/twilio/recording";
-        let mut encoder = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in form {
-            encoder.append_pair(name, value);
-        }
-        let body = encoder.finish().into_bytes();
-        let signature = providers::twilio::sign(
-            &providers::Secret::new(TWILIO_TOKEN),
-            &format!("{PUBLIC_BASE_URL}{path}"),
-            &body,
-        );
-        apigw_v2_event(
-            fixture,
-            "POST",
-            path,
-            &[(providers::twilio::SIGNATURE_HEADER, &signature)],
-            &body,
-            true,
-        )
+        twilio_event_at(fixture, PUBLIC_BASE_URL, "", form)
     }
+
+    /// The webhook function a `main` builds from these settings (its secrets set directly),
+    /// on the test's clock.
+    pub fn function(
+        &self,
+        secrets: &[crate::SecretSpec],
+        build: crate::http::BuildWebhooks,
+    ) -> Result<crate::http::WebhookFunction, crate::InitError> {
+        self.function_with(self.settings.clone(), self.settings.clone(), secrets, build)
+    }
+
+    /// The same from `env` (what the function reads before fetching secrets) and `settings`
+    /// (with the secrets fetched).
+    pub fn function_with(
+        &self,
+        env: Settings,
+        settings: Settings,
+        secrets: &[crate::SecretSpec],
+        build: crate::http::BuildWebhooks,
+    ) -> Result<crate::http::WebhookFunction, crate::InitError> {
+        crate::http::WebhookFunction::new(crate::http::WebhookParts {
+            engine: Arc::clone(&self.engine),
+            policy: Arc::new(Stack::policy()),
+            sdk: self.stack.sdk.clone(),
+            env,
+            settings,
+            secrets: secrets.to_vec(),
+            build,
+            clock: Arc::new(self.clock.clone()),
+        })
+    }
+}
+
+/// A Twilio recording callback `form` as Twilio sends it to `public_base_url` (which may have
+/// a path: a custom domain's base path), signed with [`TWILIO_TOKEN`], in the recorded event
+/// `fixture`; `raw_prefix` is the part of the path API Gateway keeps in `rawPath` before
+/// `/webhooks/...` (the API mapping's base path, or empty).
+pub fn twilio_event_at(
+    fixture: &str,
+    public_base_url: &str,
+    raw_prefix: &str,
+    form: &[(&str, String)],
+) -> lambda_http::Request {
+    let path = "/webhooks/twilio/recording";
+    let mut encoder = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form {
+        encoder.append_pair(name, value);
+    }
+    let body = encoder.finish().into_bytes();
+    let signature = providers::twilio::sign(
+        &providers::Secret::new(TWILIO_TOKEN).unwrap(),
+        &format!("{}{path}", public_base_url.trim_end_matches('/')),
+        &body,
+    );
+    apigw_v2_event(
+        fixture,
+        "POST",
+        &format!("{raw_prefix}{path}"),
+        &[(providers::twilio::SIGNATURE_HEADER, &signature)],
+        &body,
+        true,
+    )
 }
 
 /// A response's status and JSON body (an empty body reads as `null`).

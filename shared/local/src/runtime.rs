@@ -10,7 +10,9 @@ use api::{AppState, Webhooks};
 use app::ports::{Clock, StoreError};
 use app::{Engine, EngineSettings, Notifiers};
 use domain::policy::Policy;
-use notify::{LogMailer, PagerDutyClient, PagerDutyConfig, SlackConfig, SlackWebhook};
+use notify::{
+    ConfigError, HttpClientError, LogMailer, NotifierSettings, PagerDutyClient, SlackWebhook,
+};
 use providers::{
     Classifier, IntercomConfig, IntercomHandler, TwilioConfig, TwilioHandler, ZendeskConfig,
     ZendeskHandler,
@@ -64,8 +66,15 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    /// A setting is missing or invalid; the error names the variable.
+    #[error("invalid configuration of {component}: {source}")]
+    Config {
+        component: &'static str,
+        #[source]
+        source: ConfigError,
+    },
+    #[error(transparent)]
+    HttpClient(#[from] HttpClientError),
     #[error("another server uses the data directory {0} (it holds {LOCK_FILE})")]
     DataDirInUse(PathBuf),
     #[error("cannot serve: {0}")]
@@ -117,7 +126,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         clock,
         lookup,
         due_loop_idle,
-        engine: settings,
+        engine: engine_settings,
     } = options;
     let addr = listener.local_addr()?;
     std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir {
@@ -128,16 +137,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         dir: data_dir.clone(),
         source,
     })?;
-    let public_base_url = format!("http://{addr}");
-    let setting = {
-        let lookup = Arc::clone(&lookup);
-        move |name: &str| -> Option<String> {
-            lookup(name)
-                .filter(|value| !value.trim().is_empty())
-                .or_else(|| secrets.get(name))
-                .or_else(|| (name == "PUBLIC_BASE_URL").then(|| public_base_url.clone()))
-        }
-    };
+    let settings = Settings::read(&*lookup, &secrets, &format!("http://{addr}"))?;
 
     let directory_lock = lock_data_dir(&data_dir)?;
     let store = SqliteStore::open(&data_dir).map_err(|source| StartError::Store {
@@ -157,8 +157,8 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
             "released outbox leases of a previous run that did not finish"
         );
     }
-    let webhooks = webhooks(&policy, &setting)?;
-    let notifiers = notifiers(&setting)?;
+    let webhooks = settings.webhooks(&policy);
+    let notifiers = settings.notifiers.notifiers(settings.mailer)?;
     let timers = DueLoopTimers::new();
     let engine = Arc::new(
         Engine::new(
@@ -168,7 +168,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
             notifiers,
             clock,
         )
-        .with_settings(settings),
+        .with_settings(engine_settings),
     );
     let state = Arc::new(AppState {
         engine: Arc::clone(&engine),
@@ -204,46 +204,55 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
     })
 }
 
-fn webhooks(
-    policy: &Policy,
-    setting: &impl Fn(&str) -> Option<String>,
-) -> Result<Webhooks, StartError> {
-    let classifier = Classifier::from(policy);
-    let config_error = |provider: &str, error: providers::ConfigError| {
-        StartError::Config(format!("{provider}: {error}"))
-    };
-    let zendesk = ZendeskConfig::from_env(setting).map_err(|e| config_error("zendesk", e))?;
-    let intercom = IntercomConfig::from_env(setting).map_err(|e| config_error("intercom", e))?;
-    let twilio = TwilioConfig::from_env(setting).map_err(|e| config_error("twilio", e))?;
-    Ok(Webhooks {
-        zendesk: Some(ZendeskHandler::new(zendesk, classifier.clone())),
-        intercom: Some(IntercomHandler::new(intercom, classifier.clone())),
-        twilio: Some(TwilioHandler::new(twilio, classifier)),
-    })
+/// What the local server reads from its environment, once: the webhook secrets (each falls
+/// back to the data directory's generated `dev-secrets.env`), `PUBLIC_BASE_URL` (default: the
+/// listen address), `ZENDESK_SUBDOMAIN`, the notifier destinations and `SUPPORT_MAILBOX`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub zendesk: ZendeskConfig,
+    pub intercom: IntercomConfig,
+    pub twilio: TwilioConfig,
+    pub notifiers: NotifierSettings,
+    pub mailer: LogMailer,
 }
 
-fn notifiers(setting: &impl Fn(&str) -> Option<String>) -> Result<LocalNotifiers, StartError> {
-    let config_error = |error: notify::ConfigError| StartError::Config(error.to_string());
-    let http = notify::http_client().map_err(config_error)?;
-    let pager = PagerDutyClient::new(
-        PagerDutyConfig::from_lookup(setting).map_err(config_error)?,
-        http.clone(),
-    );
-    let slack = SlackWebhook::new(
-        SlackConfig::from_lookup(setting).map_err(config_error)?,
-        http,
-    );
-    if !pager.is_configured() {
-        warn!("PAGERDUTY_ROUTING_KEY is not set: pages are recorded, not sent");
+impl Settings {
+    pub fn read(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        dev_secrets: &DevSecrets,
+        default_public_base_url: &str,
+    ) -> Result<Self, StartError> {
+        let setting = |name: &str| -> Option<String> {
+            lookup(name)
+                .filter(|value| !value.trim().is_empty())
+                .or_else(|| dev_secrets.get(name))
+                .or_else(|| (name == "PUBLIC_BASE_URL").then(|| default_public_base_url.to_owned()))
+        };
+        let config = |component| move |source| StartError::Config { component, source };
+        Ok(Self {
+            zendesk: ZendeskConfig::from_env(setting).map_err(config("zendesk"))?,
+            intercom: IntercomConfig::from_env(setting).map_err(config("intercom"))?,
+            twilio: TwilioConfig::from_env(setting).map_err(config("twilio"))?,
+            notifiers: NotifierSettings::from_lookup(setting).map_err(config("notify"))?,
+            mailer: LogMailer::from_lookup(setting),
+        })
     }
-    if !slack.is_configured() {
-        warn!("SLACK_WEBHOOK_URL is not set: Slack messages are recorded, not sent");
+
+    /// Every provider's handler, classified by `policy`'s rules.
+    fn webhooks(&self, policy: &Policy) -> Webhooks {
+        let classifier = Classifier::from(policy);
+        Webhooks {
+            zendesk: Some(ZendeskHandler::new(
+                self.zendesk.clone(),
+                classifier.clone(),
+            )),
+            intercom: Some(IntercomHandler::new(
+                self.intercom.clone(),
+                classifier.clone(),
+            )),
+            twilio: Some(TwilioHandler::new(self.twilio.clone(), classifier)),
+        }
     }
-    Ok(Notifiers {
-        pager,
-        slack,
-        mailer: LogMailer::from_lookup(setting),
-    })
 }
 
 impl RunningServer {
@@ -270,5 +279,53 @@ impl RunningServer {
         let _ = self.due_loop.await;
         info!("support-sla stopped");
         Ok(served?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_fall_back_to_the_generated_secrets_and_errors_name_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let dev = DevSecrets::load_or_create(dir.path()).unwrap();
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        // A blank variable counts as unset: the generated secret is used.
+        let settings = Settings::read(
+            &env(&[("ZENDESK_WEBHOOK_SECRET", " "), ("SLACK_WEBHOOK_URL", "")]),
+            &dev,
+            "http://127.0.0.1:8080",
+        )
+        .unwrap();
+        assert_eq!(
+            Some(settings.zendesk.secret.expose().to_owned()),
+            dev.get("ZENDESK_WEBHOOK_SECRET")
+        );
+        assert!(settings.notifiers.slack.webhook_url.is_none());
+
+        let error = Settings::read(
+            &env(&[("PUBLIC_BASE_URL", "ftp://example.com")]),
+            &dev,
+            "http://127.0.0.1:8080",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("PUBLIC_BASE_URL"), "{error}");
+        let error = Settings::read(
+            &env(&[("PAGERDUTY_EVENTS_URL", "not a url")]),
+            &dev,
+            "http://127.0.0.1:8080",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("PAGERDUTY_EVENTS_URL"), "{error}");
     }
 }

@@ -173,8 +173,7 @@ impl LogMailer {
 
     /// From `SUPPORT_MAILBOX`, else [`PLACEHOLDER_MAILBOX`].
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let mailbox = lookup(SUPPORT_MAILBOX_VAR)
-            .filter(|mailbox| !mailbox.trim().is_empty())
+        let mailbox = env_config::optional(&lookup, SUPPORT_MAILBOX_VAR)
             .unwrap_or_else(|| PLACEHOLDER_MAILBOX.to_owned());
         Self::new(mailbox)
     }

@@ -1,7 +1,7 @@
 //! The shared HTTP client and what both webhook adapters do with an answer.
 
-use crate::secret::Secret;
 use app::ports::NotifyError;
+use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use std::time::Duration;
@@ -12,31 +12,30 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of a receiver's error text ends up in an error reason.
 const MAX_REASON_CHARS: usize = 300;
 
-/// A configuration that cannot work: found at start-up, not at the first alert.
+/// The shared HTTP client could not be built (the TLS configuration): found at start-up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    /// The value is not repeated: it may be a secret (the Slack webhook URL).
-    #[error("{name} is not an absolute http(s) URL: {reason}")]
-    InvalidUrl { name: &'static str, reason: String },
-    #[error("cannot build the HTTP client: {0}")]
-    HttpClient(String),
-}
+#[error("cannot build the HTTP client: {0}")]
+pub struct HttpClientError(String);
 
 /// Builds the one `reqwest::Client` that every notifier shares (it pools connections; clone it,
 /// do not build another). Redirects are not followed, so a request that carries a secret (the
 /// routing key in the body, the webhook URL) goes nowhere but where it was configured to go.
 /// Timeouts are set per request by each notifier.
-pub fn http_client() -> Result<reqwest::Client, ConfigError> {
+pub fn http_client() -> Result<reqwest::Client, HttpClientError> {
     reqwest::Client::builder()
         .user_agent(concat!("support-sla/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|error| ConfigError::HttpClient(error_chain(&error.without_url())))
+        .map_err(|error| HttpClientError(error_chain(&error.without_url())))
 }
 
-/// Parses a configured URL; the error names the variable, never the value.
+/// Parses a configured URL; the error names the variable, never the value (it may be a secret:
+/// the Slack webhook URL).
 pub(crate) fn parse_url(name: &'static str, value: &str) -> Result<reqwest::Url, ConfigError> {
-    let invalid = |reason: String| ConfigError::InvalidUrl { name, reason };
+    let invalid = |reason: String| ConfigError::Invalid {
+        name,
+        reason: format!("not an absolute http(s) URL: {reason}"),
+    };
     let url = reqwest::Url::parse(value.trim()).map_err(|error| invalid(error.to_string()))?;
     match url.scheme() {
         "https" | "http" if url.has_host() => Ok(url),

@@ -6,10 +6,10 @@
 //! read here (docs/providers/intercom.md). 408, 429 (with `Retry-After`), 5xx, timeouts and
 //! network errors are retried; other 4xx are permanent. The token is redacted from every reason.
 
-use crate::http::{self, Answer, ConfigError};
+use crate::http::{self, Answer};
 use crate::retry::RetryPolicy;
-use crate::secret::Secret;
 use app::ports::NotifyError;
+use env_config::{ConfigError, Secret};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

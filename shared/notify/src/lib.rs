@@ -13,6 +13,9 @@
 //! `SLACK_WEBHOOK_URL`) logs "not sent: no destination configured" and reports
 //! [`Delivered::NotConfigured`](app::ports::Delivered).
 //!
+//! [`NotifierSettings`] reads the destinations once and builds the pager and the Slack notifier
+//! for either runtime, which adds its own mailer.
+//!
 //! Secrets are held in [`Secret`]: they never appear in `Debug` output, log lines or error
 //! reasons, which are redacted even when a receiver echoes them back.
 
@@ -21,15 +24,16 @@ mod http;
 mod intercom;
 mod pagerduty;
 mod retry;
-mod secret;
 mod slack;
 mod text;
+mod wiring;
 mod zendesk;
 
 pub use email::{
     EmailContent, LogMailer, PLACEHOLDER_MAILBOX, SUPPORT_MAILBOX_VAR, chat_fallback_email,
 };
-pub use http::{ConfigError, DEFAULT_TIMEOUT, http_client};
+pub use env_config::{ConfigError, Secret};
+pub use http::{DEFAULT_TIMEOUT, HttpClientError, http_client};
 pub use intercom::{
     AccountAttributes, DEFAULT_INTERCOM_API_URL, INTERCOM_API_VERSION, IntercomApi,
     IntercomApiConfig,
@@ -38,8 +42,8 @@ pub use pagerduty::{
     DEFAULT_EVENTS_URL, EVENTS_URL_VAR, PagerDutyClient, PagerDutyConfig, ROUTING_KEY_VAR,
 };
 pub use retry::RetryPolicy;
-pub use secret::Secret;
 pub use slack::{SlackConfig, SlackWebhook, WEBHOOK_URL_VAR, slack_message};
+pub use wiring::{NotifierError, NotifierSettings};
 pub use zendesk::{
     DEFAULT_CACHE_TTL, NewTicket, TicketMetrics, TicketRef, ZendeskApi, ZendeskApiConfig,
     zendesk_base_url,

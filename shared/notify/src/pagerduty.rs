@@ -4,13 +4,13 @@
 //! are retried ([`RetryPolicy`]); 400 and the other 4xx are permanent. The routing key is the
 //! credential: it travels only in the request body, wrapped in [`Secret`] everywhere else.
 
-use crate::http::{self, Answer, ConfigError};
+use crate::http::{self, Answer};
 use crate::retry::RetryPolicy;
-use crate::secret::Secret;
 use crate::text;
 use app::ports::{Delivered, NotifyError, Pager};
 use domain::case::{AlertContext, AlertKey, CaseId, Requester};
 use domain::policy::Severity;
+use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::time::Duration;
@@ -42,12 +42,12 @@ impl PagerDutyConfig {
     /// From `PAGERDUTY_ROUTING_KEY` and `PAGERDUTY_EVENTS_URL`, e.g.
     /// `PagerDutyConfig::from_lookup(|name| std::env::var(name).ok())`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let events_url = match lookup(EVENTS_URL_VAR).filter(|url| !url.trim().is_empty()) {
+        let events_url = match env_config::optional(&lookup, EVENTS_URL_VAR) {
             Some(url) => http::parse_url(EVENTS_URL_VAR, &url)?,
             None => http::parse_url(EVENTS_URL_VAR, DEFAULT_EVENTS_URL)?,
         };
         Ok(Self {
-            routing_key: lookup(ROUTING_KEY_VAR).and_then(Secret::new),
+            routing_key: env_config::optional_secret(&lookup, ROUTING_KEY_VAR),
             events_url,
             timeout: http::DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),

@@ -6,12 +6,12 @@
 //! after a timeout can post twice, which is the lesser evil next to a lost alert. The webhook URL
 //! is the credential and is kept in a [`Secret`].
 
-use crate::http::{self, Answer, ConfigError};
+use crate::http::{self, Answer};
 use crate::retry::RetryPolicy;
-use crate::secret::Secret;
 use crate::text::{self, slack_escape};
 use app::ports::{Delivered, NotifyError, SlackNotifier};
 use domain::case::{AlertContext, SlackKind};
+use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -39,7 +39,7 @@ impl SlackConfig {
     /// From `SLACK_WEBHOOK_URL`, e.g. `SlackConfig::from_lookup(|name| std::env::var(name).ok())`.
     /// An invalid URL is an error that names the variable but not its value.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        match lookup(WEBHOOK_URL_VAR).filter(|url| !url.trim().is_empty()) {
+        match env_config::optional(&lookup, WEBHOOK_URL_VAR) {
             Some(url) => Self::with_url_named(WEBHOOK_URL_VAR, &url),
             None => Ok(Self::not_configured()),
         }

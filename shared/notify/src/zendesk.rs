@@ -14,10 +14,10 @@
 //! ([`RetryPolicy`]); other 4xx are permanent. The token is wrapped in [`Secret`] and redacted
 //! from every error reason.
 
-use crate::http::{self, Answer, ConfigError};
+use crate::http::{self, Answer};
 use crate::retry::RetryPolicy;
-use crate::secret::Secret;
 use app::ports::NotifyError;
+use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;

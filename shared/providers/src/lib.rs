@@ -21,18 +21,17 @@ mod json;
 mod lenient;
 mod plausible;
 mod request;
-mod secret;
 mod signature;
 pub mod twilio;
 pub mod zendesk;
 
 pub use bounded::{MAX_EMAIL_BYTES, MAX_EVENT_ID_BYTES, MAX_TEXT_BYTES, truncate};
 pub use config::ConfigError;
+pub use env_config::Secret;
 pub use intercom::{IntercomConfig, IntercomHandler};
 pub use request::{
     DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, Reply, StoreFailure, respond, stored_reply,
 };
-pub use secret::Secret;
 pub use twilio::{PublicBaseUrl, TwilioConfig, TwilioHandler};
 pub use zendesk::{ZendeskConfig, ZendeskHandler};
 

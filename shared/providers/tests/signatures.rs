@@ -31,7 +31,10 @@ const ZD_LEGACY_SECRET: &str = "HRkRd4BeOAoUkfZr-mhauJT64rvBASlJRoIyPsd3zeA=";
 const HELLO: &str = r#"{"say": "hello"}"#;
 
 fn zendesk_with(secret: &str) -> ZendeskHandler {
-    ZendeskHandler::new(ZendeskConfig::new(secret), Classifier::default())
+    ZendeskHandler::new(
+        ZendeskConfig::new(providers::Secret::new(secret).unwrap()),
+        Classifier::default(),
+    )
 }
 
 /// The outcome of a Zendesk request signed with `signature`, received at the signing time.
@@ -143,7 +146,7 @@ fn every_zendesk_vector_is_accepted_or_refused_as_documented() {
             assert_eq!(outcome, Err(Rejection::BadSignature), "{}", vector.name);
         }
         let computed = zendesk::sign(
-            &Secret::new(vector.secret),
+            &Secret::new(vector.secret).unwrap(),
             vector.timestamp,
             vector.body.as_bytes(),
         );
@@ -196,7 +199,7 @@ fn a_zendesk_signature_over_another_timestamp_is_refused() {
 
 fn intercom_outcome(body: &[u8], header: &str) -> Result<Intake, Rejection> {
     let handler = IntercomHandler::new(
-        IntercomConfig::new("test_client_secret"),
+        IntercomConfig::new(providers::Secret::new("test_client_secret").unwrap()),
         Classifier::default(),
     );
     let request = Request::post("/intercom", body).header("x-hub-signature", header);
@@ -270,7 +273,7 @@ fn every_intercom_vector_is_accepted_or_refused_as_documented() {
         assert_eq!(signature_accepted(&outcome), *valid, "{name}: {outcome:?}");
     }
     assert_eq!(
-        intercom::sign(&Secret::new("test_client_secret"), &user_created),
+        intercom::sign(&Secret::new("test_client_secret").unwrap(), &user_created),
         "sha1=fe8cbed1a218f1fbb00c841f40957d5b8ddc9aad"
     );
 }
@@ -281,7 +284,10 @@ fn twilio_outcome(
     body: &str,
     signature: &str,
 ) -> Result<Intake, Rejection> {
-    let config = TwilioConfig::new("12345", PublicBaseUrl::parse(base).unwrap());
+    let config = TwilioConfig::new(
+        providers::Secret::new("12345").unwrap(),
+        PublicBaseUrl::parse(base).unwrap(),
+    );
     let handler = TwilioHandler::new(config, Classifier::default());
     let request = Request::post(path, body).header("x-twilio-signature", signature);
     handler.handle(&request.raw(), at("2026-01-01T00:00:00Z"))
@@ -443,7 +449,7 @@ fn our_own_twilio_vectors_verify() {
         assert!(signature_accepted(&outcome), "{name}: {outcome:?}");
         let url = format!("{base}{path}");
         assert_eq!(
-            twilio::sign(&Secret::new("12345"), &url, body.as_bytes()),
+            twilio::sign(&Secret::new("12345").unwrap(), &url, body.as_bytes()),
             *signature,
             "{name}"
         );
@@ -466,9 +472,15 @@ fn a_missing_signature_header_is_401_for_every_provider() {
         "gf3v0LzLRHPUnIdhbvwRDVEvzSb07/QN0GYjSNlkBT0=",
     );
     let unsigned = Request::post("/x", HELLO);
-    let intercom = IntercomHandler::new(IntercomConfig::new("s"), Classifier::default());
+    let intercom = IntercomHandler::new(
+        IntercomConfig::new(providers::Secret::new("s").unwrap()),
+        Classifier::default(),
+    );
     let twilio = TwilioHandler::new(
-        TwilioConfig::new("t", PublicBaseUrl::parse("https://x").unwrap()),
+        TwilioConfig::new(
+            providers::Secret::new("t").unwrap(),
+            PublicBaseUrl::parse("https://x").unwrap(),
+        ),
         Classifier::default(),
     );
     for outcome in [
@@ -524,7 +536,7 @@ fn methods_and_sizes_are_checked_before_signatures() {
     assert_eq!(rejection.allow(), Some("POST"));
 
     let small = ZendeskHandler::new(
-        ZendeskConfig::new(ZD_TEST_SECRET).with_body_limit(8),
+        ZendeskConfig::new(providers::Secret::new(ZD_TEST_SECRET).unwrap()).with_body_limit(8),
         Classifier::default(),
     );
     let big = Request::post("/z", HELLO);

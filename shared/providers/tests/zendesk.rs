@@ -64,7 +64,7 @@ fn a_created_ticket_opens_a_case_with_the_full_snapshot() {
 #[test]
 fn without_a_subdomain_there_is_no_link() {
     let handler = ZendeskHandler::new(
-        ZendeskConfig::new(common::ZENDESK_SECRET),
+        ZendeskConfig::new(providers::Secret::new(common::ZENDESK_SECRET).unwrap()),
         Classifier::default(),
     );
     let request = zendesk_request(SIGNED_AT, fixture("zendesk/ticket_created.json"));
@@ -534,7 +534,8 @@ fn the_timestamp_window_is_one_hour_either_way_by_default() {
 #[test]
 fn the_timestamp_window_is_configurable() {
     let handler = ZendeskHandler::new(
-        ZendeskConfig::new(common::ZENDESK_SECRET).with_timestamp_window(Duration::from_secs(300)),
+        ZendeskConfig::new(providers::Secret::new(common::ZENDESK_SECRET).unwrap())
+            .with_timestamp_window(Duration::from_secs(300)),
         Classifier::default(),
     );
     let request = zendesk_request(SIGNED_AT, fixture("zendesk/ticket_created.json"));

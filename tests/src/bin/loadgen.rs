@@ -75,13 +75,14 @@ fn run() -> Result<(), String> {
     let options = parse_options()?;
     let secret = std::env::var("ZENDESK_WEBHOOK_SECRET")
         .ok()
+        .and_then(Secret::new)
         .or_else(|| {
             DevSecrets::load(&options.data)
                 .ok()?
                 .get("ZENDESK_WEBHOOK_SECRET")
+                .and_then(Secret::new)
         })
         .ok_or("no ZENDESK_WEBHOOK_SECRET and no dev-secrets.env in --data")?;
-    let secret = Secret::new(secret);
     let now = Timestamp::now();
     let timestamp = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let priorities = ["URGENT", "HIGH", "NORMAL", "LOW"];

@@ -8,10 +8,10 @@ mod wire;
 use crate::config::{self, ConfigError};
 use crate::lenient::Id;
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
-use crate::secret::Secret;
 use crate::{Classifier, Webhook, json, signature};
 use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Requester, Status};
 use domain::policy::{Channel, Plan, Priority};
+use env_config::Secret;
 use http::Method;
 use jiff::Timestamp;
 use wire::{Conversation, Notification};
@@ -29,9 +29,9 @@ pub struct IntercomConfig {
 }
 
 impl IntercomConfig {
-    pub fn new(client_secret: impl Into<Secret>) -> Self {
+    pub fn new(client_secret: Secret) -> Self {
         Self {
-            client_secret: client_secret.into(),
+            client_secret,
             body_limit: DEFAULT_BODY_LIMIT,
         }
     }
@@ -84,7 +84,11 @@ impl IntercomHandler {
             .strip_prefix(b"sha1=")
             .and_then(|hex_digits| hex::decode(hex_digits).ok())
             .ok_or(Rejection::BadSignature)?;
-        if signature::sha1_verifies(self.config.client_secret.key(), &[request.body], &tag) {
+        if signature::sha1_verifies(
+            self.config.client_secret.expose().as_bytes(),
+            &[request.body],
+            &tag,
+        ) {
             Ok(())
         } else {
             Err(Rejection::BadSignature)
@@ -290,7 +294,10 @@ impl Webhook for IntercomHandler {
 
 /// The value of `X-Hub-Signature` for a body, for simulators and tests that play Intercom.
 pub fn sign(client_secret: &Secret, body: &[u8]) -> String {
-    format!("sha1={}", signature::sha1_hex(client_secret.key(), &[body]))
+    format!(
+        "sha1={}",
+        signature::sha1_hex(client_secret.expose().as_bytes(), &[body])
+    )
 }
 
 /// The conversation topics we interpret; every other topic is answered 200 and ignored.

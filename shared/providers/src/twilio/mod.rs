@@ -11,10 +11,10 @@ mod wire;
 
 use crate::config::{self, ConfigError};
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
-use crate::secret::Secret;
 use crate::{Classifier, Webhook, signature};
 use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Status, Voicemail};
 use domain::policy::{Channel, Labels, Priority};
+use env_config::Secret;
 use http::Method;
 use jiff::Timestamp;
 use jiff::fmt::rfc2822::DateTimeParser;
@@ -75,6 +75,12 @@ impl PublicBaseUrl {
         })
     }
 
+    /// The path prefix (`/support`, or empty): an API mapping's base path or a stage, which
+    /// the request path the function sees may still carry.
+    pub fn path_prefix(&self) -> &str {
+        &self.prefix
+    }
+
     fn default_port(&self) -> u16 {
         if self.https { 443 } else { 80 }
     }
@@ -126,9 +132,9 @@ pub struct TwilioConfig {
 }
 
 impl TwilioConfig {
-    pub fn new(auth_token: impl Into<Secret>, public_base_url: PublicBaseUrl) -> Self {
+    pub fn new(auth_token: Secret, public_base_url: PublicBaseUrl) -> Self {
         Self {
-            auth_token: auth_token.into(),
+            auth_token,
             public_base_url,
             body_limit: DEFAULT_BODY_LIMIT,
         }
@@ -185,7 +191,7 @@ impl TwilioHandler {
                 header: "X-Twilio-Signature",
             })?;
         let tag = signature::decode_base64(given).ok_or(Rejection::BadSignature)?;
-        let key = self.config.auth_token.key();
+        let key = self.config.auth_token.expose().as_bytes();
         let verified = self
             .config
             .public_base_url
@@ -313,7 +319,10 @@ pub fn sign(auth_token: &Secret, url: &str, body: &[u8]) -> String {
         Ok(pairs) => wire::signed_params(&pairs),
         Err(_) => wire::signed_params(&wire::decode_lenient(body)),
     };
-    signature::sha1_base64(auth_token.key(), &[url.as_bytes(), params.as_bytes()])
+    signature::sha1_base64(
+        auth_token.expose().as_bytes(),
+        &[url.as_bytes(), params.as_bytes()],
+    )
 }
 
 /// Whole seconds; Twilio reports `-1` or `0` for recordings that hold nothing.

@@ -9,10 +9,10 @@ mod wire;
 use crate::config::{self, ConfigError};
 use crate::lenient::Id;
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
-use crate::secret::Secret;
 use crate::{Classifier, Webhook, json, signature};
 use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Requester, Status};
 use domain::policy::{Channel, Priority};
+use env_config::Secret;
 use http::Method;
 use jiff::Timestamp;
 use std::time::Duration;
@@ -39,9 +39,9 @@ pub struct ZendeskConfig {
 impl ZendeskConfig {
     pub const DEFAULT_TIMESTAMP_WINDOW: Duration = Duration::from_secs(60 * 60);
 
-    pub fn new(secret: impl Into<Secret>) -> Self {
+    pub fn new(secret: Secret) -> Self {
         Self {
-            secret: secret.into(),
+            secret,
             subdomain: None,
             timestamp_window: Self::DEFAULT_TIMESTAMP_WINDOW,
             body_limit: DEFAULT_BODY_LIMIT,
@@ -125,7 +125,11 @@ impl ZendeskHandler {
                 header: "X-Zendesk-Webhook-Signature-Timestamp",
             })?;
         let tag = signature::decode_base64(given).ok_or(Rejection::BadSignature)?;
-        if !signature::sha256_verifies(self.config.secret.key(), &[timestamp, request.body], &tag) {
+        if !signature::sha256_verifies(
+            self.config.secret.expose().as_bytes(),
+            &[timestamp, request.body],
+            &tag,
+        ) {
             return Err(Rejection::BadSignature);
         }
         // Checked after the signature, so the window applies to a timestamp Zendesk vouched for.
@@ -295,7 +299,7 @@ impl Webhook for ZendeskHandler {
 /// The value of `X-Zendesk-Webhook-Signature` for a body sent at `timestamp`, for simulators
 /// and tests that play Zendesk.
 pub fn sign(secret: &Secret, timestamp: &str, body: &[u8]) -> String {
-    signature::sha256_base64(secret.key(), &[timestamp.as_bytes(), body])
+    signature::sha256_base64(secret.expose().as_bytes(), &[timestamp.as_bytes(), body])
 }
 
 /// The ticket event types we interpret.
@@ -409,14 +413,18 @@ mod tests {
             "https://acme.zendesk.com/",
             " ACME ",
         ] {
-            let config = ZendeskConfig::new("s").with_subdomain(given);
+            let config = ZendeskConfig::new(Secret::new("s").unwrap()).with_subdomain(given);
             assert_eq!(
                 config.map(|c| c.subdomain),
                 Ok(Some("acme".to_owned())),
                 "{given}"
             );
         }
-        assert!(ZendeskConfig::new("s").with_subdomain("a/b").is_err());
+        assert!(
+            ZendeskConfig::new(Secret::new("s").unwrap())
+                .with_subdomain("a/b")
+                .is_err()
+        );
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn classifier() -> Classifier {
 
 pub fn zendesk() -> ZendeskHandler {
     ZendeskHandler::new(
-        ZendeskConfig::new(ZENDESK_SECRET)
+        ZendeskConfig::new(providers::Secret::new(ZENDESK_SECRET).unwrap())
             .with_subdomain("acme")
             .unwrap(),
         classifier(),
@@ -62,12 +62,18 @@ pub fn zendesk() -> ZendeskHandler {
 }
 
 pub fn intercom() -> IntercomHandler {
-    IntercomHandler::new(IntercomConfig::new(INTERCOM_SECRET), classifier())
+    IntercomHandler::new(
+        IntercomConfig::new(providers::Secret::new(INTERCOM_SECRET).unwrap()),
+        classifier(),
+    )
 }
 
 pub fn twilio() -> TwilioHandler {
     TwilioHandler::new(
-        TwilioConfig::new(TWILIO_TOKEN, PublicBaseUrl::parse(TWILIO_BASE).unwrap()),
+        TwilioConfig::new(
+            providers::Secret::new(TWILIO_TOKEN).unwrap(),
+            PublicBaseUrl::parse(TWILIO_BASE).unwrap(),
+        ),
         classifier(),
     )
 }

@@ -2,16 +2,20 @@
 
 use std::fmt;
 
-/// A credential: the PagerDuty routing key, the Slack webhook URL.
+/// A credential: a webhook signing secret (Zendesk signing secret, Intercom client secret,
+/// Twilio auth token), the PagerDuty routing key, the Slack webhook URL.
 ///
 /// `Debug` and `Display` print `[redacted]`; the value is only reachable through
-/// [`Secret::expose`], which the adapters call where the wire format needs it. It has no
-/// `Serialize`, so it cannot be logged by accident as part of a structure either.
-#[derive(Clone, PartialEq, Eq)]
+/// [`Secret::expose`], which the adapters call where the wire format or the HMAC needs it. It
+/// has no `Serialize`, so it cannot be logged by accident as part of a structure either, and no
+/// `PartialEq`: secrets are only ever compared through an HMAC in constant time.
+#[derive(Clone)]
 pub struct Secret(String);
 
 impl Secret {
-    /// `None` for an empty or blank value, so that `VAR=` counts as unset.
+    /// `None` for an empty or blank value, so that `VAR=` counts as unset. The value is
+    /// trimmed, and used as given otherwise (never base64-decoded: Zendesk's secrets look like
+    /// base64 but are used as ASCII).
     pub fn new(value: impl Into<String>) -> Option<Self> {
         let value = value.into().trim().to_owned();
         (!value.is_empty()).then_some(Self(value))
@@ -50,6 +54,13 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret([redacted])");
         assert_eq!(secret.to_string(), "[redacted]");
         assert_eq!(secret.expose(), "R0UTINGKEY");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let secret = Secret::new("hunter2-very-secret").unwrap();
+        assert!(!format!("{secret:?}").contains("hunter2"));
+        assert_eq!(format!("{:?}", Some(&secret)), "Some(Secret([redacted]))");
     }
 
     #[test]
