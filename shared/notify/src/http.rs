@@ -4,6 +4,7 @@ use app::ports::NotifyError;
 use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde::de::DeserializeOwned;
 use std::time::Duration;
 
 /// The per-request timeout when none is configured: connect, send and read the answer.
@@ -121,6 +122,85 @@ impl Answer {
     /// A short one-line excerpt of the body for an error reason, secrets redacted.
     pub fn excerpt(text: &str, secrets: &[&Secret]) -> String {
         crate::text::clean(&redact(text, secrets), MAX_REASON_CHARS)
+    }
+}
+
+/// A JSON API that a system-of-record client calls (Zendesk, Intercom).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JsonApi<'a> {
+    /// Named in error reasons.
+    pub name: &'static str,
+    pub timeout: Duration,
+    /// Redacted from every reason, even when the API echoes them.
+    pub secrets: &'a [&'a Secret],
+    /// Said on 401 and 403: which settings to check.
+    pub auth_hint: &'static str,
+    pub retry: crate::RetryPolicy,
+}
+
+impl JsonApi<'_> {
+    /// One call with retries: `request` builds the authenticated request for each attempt,
+    /// `body` is sent as JSON, the JSON answer is parsed into `T` (see [`JsonApi::exchange`]).
+    pub async fn call<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        what: &str,
+        body: Option<&B>,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<T, NotifyError> {
+        let body =
+            body.map(serde_json::to_vec)
+                .transpose()
+                .map_err(|error| NotifyError::Permanent {
+                    reason: format!("cannot encode the {} request {what}: {error}", self.name),
+                })?;
+        self.retry
+            .run(|_| self.exchange(request(), what, body.clone()))
+            .await
+    }
+
+    /// Sends `request` (authenticated by the caller) with an optional JSON `body` and reads the
+    /// JSON answer: 2xx is parsed into `T`; 408, 429 and 5xx are retryable (with `Retry-After`);
+    /// other answers, and a 2xx body of another shape, are permanent.
+    pub async fn exchange<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, NotifyError> {
+        let mut request = request
+            .timeout(self.timeout)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| transport_error(self.name, error, self.timeout, self.secrets))?;
+        let answer = Answer::read(response).await;
+        let status = answer.status;
+        let name = self.name;
+        if status.is_success() {
+            return serde_json::from_str(&answer.body).map_err(|error| NotifyError::Permanent {
+                reason: format!("{name} answered {what} with an unexpected body: {error}"),
+            });
+        }
+        let message = Answer::excerpt(&answer.body, self.secrets);
+        if answer.is_temporary() {
+            return Err(NotifyError::Retryable {
+                reason: format!("{name} answered {what} with {status}: {message}"),
+                retry_after: answer.retry_after,
+            });
+        }
+        let hint = match status {
+            reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN => self.auth_hint,
+            _ => "",
+        };
+        Err(NotifyError::Permanent {
+            reason: format!("{name} rejected {what} ({status}){hint}: {message}"),
+        })
     }
 }
 

@@ -6,11 +6,11 @@
 //! read here (docs/providers/intercom.md). 408, 429 (with `Retry-After`), 5xx, timeouts and
 //! network errors are retried; other 4xx are permanent. The token is redacted from every reason.
 
-use crate::http::{self, Answer};
+use crate::http::{self, JsonApi};
 use crate::retry::RetryPolicy;
 use app::ports::NotifyError;
 use env_config::{ConfigError, Secret};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -170,6 +170,7 @@ impl IntercomApi {
         Ok(())
     }
 
+    /// One API call with retries; the answer's JSON is parsed into `T`.
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
@@ -178,62 +179,21 @@ impl IntercomApi {
     ) -> Result<T, NotifyError> {
         let mut url = self.config.base_url.clone();
         url.set_path(path);
-        let body =
-            body.map(serde_json::to_vec)
-                .transpose()
-                .map_err(|error| NotifyError::Permanent {
-                    reason: format!("cannot encode the Intercom request: {error}"),
-                })?;
-        self.config
-            .retry
-            .run(|_| self.attempt(method.clone(), url.clone(), body.clone()))
-            .await
-    }
-
-    async fn attempt<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-    ) -> Result<T, NotifyError> {
-        let secrets = [&self.config.access_token];
-        let what = format!("{method} {}", url.path());
-        let mut request = self
-            .http
-            .request(method, url)
-            .timeout(self.config.timeout)
-            .bearer_auth(self.config.access_token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .header("Intercom-Version", INTERCOM_API_VERSION);
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
-        let response = request.send().await.map_err(|error| {
-            http::transport_error("Intercom", error, self.config.timeout, &secrets)
-        })?;
-        let answer = Answer::read(response).await;
-        let status = answer.status;
-        if status.is_success() {
-            return serde_json::from_str(&answer.body).map_err(|error| NotifyError::Permanent {
-                reason: format!("Intercom answered {what} with an unexpected body: {error}"),
-            });
-        }
-        let message = Answer::excerpt(&answer.body, &secrets);
-        if answer.is_temporary() {
-            return Err(NotifyError::Retryable {
-                reason: format!("Intercom answered {what} with {status}: {message}"),
-                retry_after: answer.retry_after,
-            });
-        }
-        let hint = match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => " (check INTERCOM_ACCESS_TOKEN)",
-            _ => "",
+        let api = JsonApi {
+            name: "Intercom",
+            timeout: self.config.timeout,
+            secrets: &[&self.config.access_token],
+            auth_hint: " (check INTERCOM_ACCESS_TOKEN)",
+            retry: self.config.retry,
         };
-        Err(NotifyError::Permanent {
-            reason: format!("Intercom rejected {what} ({status}){hint}: {message}"),
+        let what = format!("{method} {path}");
+        api.call(&what, body, || {
+            self.http
+                .request(method.clone(), url.clone())
+                .bearer_auth(self.config.access_token.expose())
+                .header("Intercom-Version", INTERCOM_API_VERSION)
         })
+        .await
     }
 }
 

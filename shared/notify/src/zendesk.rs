@@ -14,12 +14,12 @@
 //! ([`RetryPolicy`]); other 4xx are permanent. The token is wrapped in [`Secret`] and redacted
 //! from every error reason.
 
-use crate::http::{self, Answer};
+use crate::http::{self, JsonApi};
 use crate::retry::RetryPolicy;
 use app::ports::NotifyError;
 use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -337,66 +337,21 @@ impl ZendeskApi {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let body =
-            body.map(serde_json::to_vec)
-                .transpose()
-                .map_err(|error| NotifyError::Permanent {
-                    reason: format!("cannot encode the Zendesk request: {error}"),
-                })?;
-        self.config
-            .retry
-            .run(|_| self.attempt(method.clone(), url.clone(), body.clone()))
-            .await
-    }
-
-    async fn attempt<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-    ) -> Result<T, NotifyError> {
-        let secrets = [&self.config.token];
-        let what = format!("{method} {}", url.path());
-        let mut request = self
-            .http
-            .request(method, url)
-            .timeout(self.config.timeout)
-            .basic_auth(
+        let api = JsonApi {
+            name: "Zendesk",
+            timeout: self.config.timeout,
+            secrets: &[&self.config.token],
+            auth_hint: " (check ZENDESK_API_EMAIL and ZENDESK_API_TOKEN)",
+            retry: self.config.retry,
+        };
+        let what = format!("{method} {path}");
+        api.call(&what, body, || {
+            self.http.request(method.clone(), url.clone()).basic_auth(
                 format!("{}/token", self.config.email),
                 Some(self.config.token.expose()),
             )
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
-        let response = request.send().await.map_err(|error| {
-            http::transport_error("Zendesk", error, self.config.timeout, &secrets)
-        })?;
-        let answer = Answer::read(response).await;
-        let status = answer.status;
-        if status.is_success() {
-            return serde_json::from_str(&answer.body).map_err(|error| NotifyError::Permanent {
-                reason: format!("Zendesk answered {what} with an unexpected body: {error}"),
-            });
-        }
-        let message = Answer::excerpt(&answer.body, &secrets);
-        if answer.is_temporary() {
-            return Err(NotifyError::Retryable {
-                reason: format!("Zendesk answered {what} with {status}: {message}"),
-                retry_after: answer.retry_after,
-            });
-        }
-        let hint = match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                " (check ZENDESK_API_EMAIL and ZENDESK_API_TOKEN)"
-            }
-            _ => "",
-        };
-        Err(NotifyError::Permanent {
-            reason: format!("Zendesk rejected {what} ({status}){hint}: {message}"),
         })
+        .await
     }
 }
 
