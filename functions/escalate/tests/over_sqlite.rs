@@ -6,7 +6,7 @@
 use app::ports::{CaseStore, Delivered, NotifyError, TimerError, Timers};
 use app::{Deliver, Engine, IngestOutcome};
 use domain::Timestamp;
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Effect, Status, TimerKind};
+use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Effect, RequestFacts, Status, TimerKind};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use escalate::{Deliveries, Escalated};
 use local::store::SqliteStore;
@@ -112,15 +112,17 @@ fn ticket_opened(id: &str, received: Timestamp) -> CaseEvent {
         occurred_at: received,
         change: Change::Opened,
         snapshot: CaseFacts {
-            channel: Channel::Ticket,
-            plan: Plan::Standard,
-            priority: Priority::High,
-            received,
-            labels: Labels::default(),
-            subject: Some(String::from("Checkout returns HTTP 502")),
-            requester: None,
-            link: None,
-            voicemail: None,
+            request: RequestFacts {
+                channel: Channel::Ticket,
+                plan: Plan::Standard,
+                priority: Priority::High,
+                received,
+                labels: Labels::default(),
+                subject: Some(String::from("Checkout returns HTTP 502")),
+                requester: None,
+                link: None,
+                voicemail: None,
+            },
             status: Status::Open,
             assignee: None,
             first_response_at: None,

@@ -14,8 +14,8 @@ use aws::store::DynamoStore;
 use common::RequestLog;
 use domain::Timestamp;
 use domain::case::{
-    AlertContext, AlertKey, CaseEvent, CaseFacts, CaseId, Change, Requester, SlackKind, Status,
-    TimerKind,
+    AlertContext, AlertKey, CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester,
+    SlackKind, Status, TimerKind,
 };
 use domain::jiff::SignedDuration;
 use domain::policy::{Channel, Labels, Plan, Priority, Severity};
@@ -66,18 +66,20 @@ fn ticket(event_id: &str, change: Change, priority: Priority, occurred_at: Times
         occurred_at,
         change,
         snapshot: CaseFacts {
-            channel: Channel::Ticket,
-            plan: Plan::Enterprise,
-            priority,
-            received: t0() - SignedDuration::from_mins(1),
-            labels: Labels::default(),
-            subject: Some("Shop is down".into()),
-            requester: Some(Requester {
-                name: Some("Jane Doe".into()),
-                email: Some("jane@example.org".into()),
-            }),
-            link: None,
-            voicemail: None,
+            request: RequestFacts {
+                channel: Channel::Ticket,
+                plan: Plan::Enterprise,
+                priority,
+                received: t0() - SignedDuration::from_mins(1),
+                labels: Labels::default(),
+                subject: Some("Shop is down".into()),
+                requester: Some(Requester {
+                    name: Some("Jane Doe".into()),
+                    email: Some("jane@example.org".into()),
+                }),
+                link: None,
+                voicemail: None,
+            },
             status: Status::Open,
             assignee: None,
             first_response_at: None,

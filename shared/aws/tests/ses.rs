@@ -9,7 +9,7 @@ use app::ports::{Delivered, Mailer, NotifyError};
 use aws::ses::{SesConfig, SesMailer, encode_header_text};
 use common::RequestLog;
 use domain::Timestamp;
-use domain::case::{AlertContext, CaseId, EmailKind, Requester};
+use domain::case::{AlertContext, CaseId, EmailKind, RequestFacts, Requester};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use serde_json::Value;
 use std::io::Write;
@@ -22,21 +22,23 @@ fn context() -> AlertContext {
     let received: Timestamp = "2026-03-02T09:00:00Z".parse().unwrap();
     AlertContext {
         case_id: CaseId::parse("intercom-1295").unwrap(),
-        channel: Channel::Chat,
-        plan: Plan::Standard,
-        priority: Priority::Normal,
-        received,
+        request: RequestFacts {
+            channel: Channel::Chat,
+            plan: Plan::Standard,
+            priority: Priority::Normal,
+            received,
+            labels: Labels::default(),
+            subject: Some("Cannot log in <script>".into()),
+            requester: Some(Requester {
+                name: Some("Jane Doe".into()),
+                email: Some(RECIPIENT.into()),
+            }),
+            link: None,
+            voicemail: None,
+        },
         dispatch_due: None,
         first_response_due: "2026-03-02T09:30:00Z".parse().unwrap(),
         out_of_hours: false,
-        labels: Labels::default(),
-        subject: Some("Cannot log in <script>".into()),
-        requester: Some(Requester {
-            name: Some("Jane Doe".into()),
-            email: Some(RECIPIENT.into()),
-        }),
-        link: None,
-        voicemail: None,
     }
 }
 

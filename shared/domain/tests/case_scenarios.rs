@@ -3,7 +3,7 @@
 
 use domain::case::{
     AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockStatus, Decision, Effect, EmailKind,
-    Input, Requester, SlackKind, Status, TimerChange, TimerKind, Voicemail, decide,
+    Input, RequestFacts, Requester, SlackKind, Status, TimerChange, TimerKind, Voicemail, decide,
 };
 use domain::jiff::civil::DateTime;
 use domain::jiff::tz::TimeZone;
@@ -26,21 +26,23 @@ fn minutes(n: i64) -> SignedDuration {
 
 fn facts(channel: Channel, priority: Priority, received: Timestamp) -> CaseFacts {
     CaseFacts {
-        channel,
-        plan: Plan::Standard,
-        priority,
-        received,
-        labels: Labels {
-            cluster: Some("c42".into()),
-            website: Some("shop".into()),
+        request: RequestFacts {
+            channel,
+            plan: Plan::Standard,
+            priority,
+            received,
+            labels: Labels {
+                cluster: Some("c42".into()),
+                website: Some("shop".into()),
+            },
+            subject: Some("Site down".into()),
+            requester: Some(Requester {
+                name: Some("Jane".into()),
+                email: Some("jane@example.org".into()),
+            }),
+            link: None,
+            voicemail: None,
         },
-        subject: Some("Site down".into()),
-        requester: Some(Requester {
-            name: Some("Jane".into()),
-            email: Some("jane@example.org".into()),
-        }),
-        link: None,
-        voicemail: None,
         status: Status::Open,
         assignee: None,
         first_response_at: None,
@@ -392,7 +394,7 @@ fn an_out_of_hours_ticket_pages_at_once_with_its_severity() {
     };
     assert_eq!(context.dispatch_due, Some(berlin("2026-11-30T09:00")));
     assert_eq!(context.first_response_due, berlin("2026-11-30T12:00"));
-    assert_eq!(context.labels.cluster.as_deref(), Some("c42"));
+    assert_eq!(context.request.labels.cluster.as_deref(), Some("c42"));
 }
 
 #[test]
@@ -544,7 +546,7 @@ fn a_voicemail_pages_critical_at_any_hour_and_tells_slack() {
     for local in ["2026-12-01T10:00", "2026-12-05T03:00"] {
         let received = berlin(local);
         let mut voicemail = facts(Channel::Phone, Priority::Urgent, received);
-        voicemail.voicemail = Some(Voicemail {
+        voicemail.request.voicemail = Some(Voicemail {
             caller: "+4915791234567".into(),
             called: "+4940123456".into(),
             duration_seconds: 42,
@@ -565,7 +567,7 @@ fn a_voicemail_pages_critical_at_any_hour_and_tells_slack() {
 fn a_call_without_a_message_is_reported_to_slack_and_tracks_nothing() {
     let received = berlin("2026-12-01T10:00");
     let mut missed = facts(Channel::Phone, Priority::Urgent, received);
-    missed.voicemail = Some(Voicemail {
+    missed.request.voicemail = Some(Voicemail {
         caller: "+4915791234567".into(),
         called: "+4940123456".into(),
         duration_seconds: 0,

@@ -8,7 +8,9 @@ use app::ports::{
 };
 use app::{Deliver, Engine, EngineError, EngineSettings, FireOutcome, IngestOutcome};
 use domain::Timestamp;
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Effect, Requester, Status, TimerKind};
+use domain::case::{
+    CaseEvent, CaseFacts, CaseId, Change, Effect, RequestFacts, Requester, Status, TimerKind,
+};
 use domain::jiff::SignedDuration;
 use domain::policy::{Channel, Labels, Plan, Priority};
 use local::store::SqliteStore;
@@ -28,18 +30,20 @@ fn ticket_opened(id: &str, event_id: &str) -> CaseEvent {
         occurred_at: t0(),
         change: Change::Opened,
         snapshot: CaseFacts {
-            channel: Channel::Ticket,
-            plan: Plan::Enterprise,
-            priority: Priority::Urgent,
-            received: t0(),
-            labels: Labels::default(),
-            subject: Some("Site down".into()),
-            requester: Some(Requester {
-                name: None,
-                email: Some("jane@example.org".into()),
-            }),
-            link: None,
-            voicemail: None,
+            request: RequestFacts {
+                channel: Channel::Ticket,
+                plan: Plan::Enterprise,
+                priority: Priority::Urgent,
+                received: t0(),
+                labels: Labels::default(),
+                subject: Some("Site down".into()),
+                requester: Some(Requester {
+                    name: None,
+                    email: Some("jane@example.org".into()),
+                }),
+                link: None,
+                voicemail: None,
+            },
             status: Status::Open,
             assignee: None,
             first_response_at: None,
@@ -322,7 +326,7 @@ async fn an_applied_event_delivers_what_it_decided_and_nothing_twice() {
     let saturday: Timestamp = "2026-03-07T09:00:00Z".parse().unwrap();
     clock.set(saturday);
     event.occurred_at = saturday;
-    event.snapshot.received = saturday;
+    event.snapshot.request.received = saturday;
 
     let IngestOutcome::Applied { deliveries, .. } = engine.ingest(&event).await.unwrap() else {
         panic!("the event was not applied");

@@ -32,7 +32,7 @@ async fn golden_case_documents_load_as_the_cases_they_were_written_from() {
              VALUES (?1, 7, ?2, ?3, ?4)",
             params![
                 case.id.as_str(),
-                nanos(case.received),
+                nanos(case.request.received),
                 case.next_due().map(nanos),
                 golden.json.trim_end()
             ],

@@ -33,6 +33,7 @@ pub fn chat_fallback_email(context: &AlertContext, support_mailbox: &str) -> Ema
     let company = mailbox.company();
     let address = mailbox.address;
     let name = context
+        .request
         .requester
         .as_ref()
         .and_then(|r| r.name.as_deref())

@@ -234,8 +234,8 @@ impl<'a> Payload<'a> {
             source: SOURCE,
             severity: severity.as_str(),
             timestamp: alert_time(alert, context),
-            group: context.labels.cluster.as_deref(),
-            component: context.labels.website.as_deref(),
+            group: context.request.labels.cluster.as_deref(),
+            component: context.request.labels.website.as_deref(),
             class: alert.as_str(),
             custom_details: Details::new(context),
         }
@@ -277,21 +277,21 @@ struct Details<'a> {
 
 impl<'a> Details<'a> {
     fn new(context: &'a AlertContext) -> Self {
-        let voicemail = context.voicemail.as_ref();
+        let voicemail = context.request.voicemail.as_ref();
         Self {
             case_id: context.case_id.as_str(),
-            channel: context.channel.as_str(),
-            plan: context.plan.as_str(),
-            priority: context.priority.as_str(),
-            received: context.received,
+            channel: context.request.channel.as_str(),
+            plan: context.request.plan.as_str(),
+            priority: context.request.priority.as_str(),
+            received: context.request.received,
             dispatch_due: context.dispatch_due,
             first_response_due: context.first_response_due,
             out_of_hours: context.out_of_hours,
-            cluster: context.labels.cluster.as_deref(),
-            website: context.labels.website.as_deref(),
-            requester: context.requester.as_ref(),
-            subject: context.subject.as_deref(),
-            link: context.link.as_deref(),
+            cluster: context.request.labels.cluster.as_deref(),
+            website: context.request.labels.website.as_deref(),
+            requester: context.request.requester.as_ref(),
+            subject: context.request.subject.as_deref(),
+            link: context.request.link.as_deref(),
             caller: voicemail.map(|v| v.caller.as_str()),
             called: voicemail.map(|v| v.called.as_str()),
             duration_seconds: voicemail.map(|v| v.duration_seconds),
@@ -308,6 +308,7 @@ struct Link<'a> {
 
 fn links(context: &AlertContext) -> Vec<Link<'_>> {
     let case = context
+        .request
         .link
         .as_deref()
         .and_then(text::web_link)
@@ -316,6 +317,7 @@ fn links(context: &AlertContext) -> Vec<Link<'_>> {
             text: "Open the case",
         });
     let recording = context
+        .request
         .voicemail
         .as_ref()
         .and_then(|v| v.recording_url.as_deref())
@@ -336,7 +338,7 @@ fn summary(alert: AlertKey, context: &AlertContext) -> String {
         AlertKey::FirstResponse => format!("First response overdue: {case}"),
         AlertKey::OutOfHours => format!("Out-of-hours request: {case}"),
         AlertKey::Chat => format!("New chat: {case}"),
-        AlertKey::Voicemail => match &context.voicemail {
+        AlertKey::Voicemail => match &context.request.voicemail {
             Some(voicemail) => format!(
                 "Voicemail from {}: {case}",
                 text::clean(&voicemail.caller, 64)
@@ -355,9 +357,9 @@ fn summary(alert: AlertKey, context: &AlertContext) -> String {
 /// Deterministic, so a retried or repeated trigger carries the same body.
 fn alert_time(alert: AlertKey, context: &AlertContext) -> Timestamp {
     match alert {
-        AlertKey::Dispatch => context.dispatch_due.unwrap_or(context.received),
+        AlertKey::Dispatch => context.dispatch_due.unwrap_or(context.request.received),
         AlertKey::FirstResponse => context.first_response_due,
-        AlertKey::OutOfHours | AlertKey::Chat | AlertKey::Voicemail => context.received,
+        AlertKey::OutOfHours | AlertKey::Chat | AlertKey::Voicemail => context.request.received,
     }
 }
 
@@ -408,24 +410,26 @@ fn accepted_detail(body: &str, secrets: &[&Secret]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::case::Voicemail;
+    use domain::case::{RequestFacts, Voicemail};
     use domain::policy::{Channel, Labels, Plan, Priority};
 
     fn context() -> AlertContext {
         AlertContext {
             case_id: CaseId::parse("zendesk-5158").unwrap(),
-            channel: Channel::Ticket,
-            plan: Plan::Standard,
-            priority: Priority::High,
-            received: "2026-03-02T09:00:00Z".parse().unwrap(),
+            request: RequestFacts {
+                channel: Channel::Ticket,
+                plan: Plan::Standard,
+                priority: Priority::High,
+                received: "2026-03-02T09:00:00Z".parse().unwrap(),
+                labels: Labels::default(),
+                subject: Some("Site\ndown".into()),
+                requester: None,
+                link: None,
+                voicemail: None,
+            },
             dispatch_due: Some("2026-03-02T10:00:00Z".parse().unwrap()),
             first_response_due: "2026-03-02T13:00:00Z".parse().unwrap(),
             out_of_hours: false,
-            labels: Labels::default(),
-            subject: Some("Site\ndown".into()),
-            requester: None,
-            link: None,
-            voicemail: None,
         }
     }
 
@@ -449,13 +453,16 @@ mod tests {
             "New chat: zendesk-5158 (high, 12x5) — Site down"
         );
         let voicemail = AlertContext {
-            subject: None,
-            voicemail: Some(Voicemail {
-                caller: "+4930123".into(),
-                called: "+4940999".into(),
-                duration_seconds: 42,
-                recording_url: None,
-            }),
+            request: RequestFacts {
+                subject: None,
+                voicemail: Some(Voicemail {
+                    caller: "+4930123".into(),
+                    called: "+4940999".into(),
+                    duration_seconds: 42,
+                    recording_url: None,
+                }),
+                ..context.request
+            },
             ..context
         };
         assert_eq!(
@@ -467,7 +474,10 @@ mod tests {
     #[test]
     fn a_long_summary_is_cut_to_1024_characters() {
         let context = AlertContext {
-            subject: Some("ä".repeat(5000)),
+            request: RequestFacts {
+                subject: Some("ä".repeat(5000)),
+                ..context().request
+            },
             ..context()
         };
         let summary = summary(AlertKey::Dispatch, &context);
@@ -486,7 +496,10 @@ mod tests {
             alert_time(AlertKey::FirstResponse, &context),
             context.first_response_due
         );
-        assert_eq!(alert_time(AlertKey::Chat, &context), context.received);
+        assert_eq!(
+            alert_time(AlertKey::Chat, &context),
+            context.request.received
+        );
     }
 
     #[test]

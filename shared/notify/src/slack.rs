@@ -194,7 +194,7 @@ pub fn slack_message(kind: SlackKind, context: &AlertContext) -> Value {
         .as_deref()
         .map(|subject| format!(" — {subject}"))
         .unwrap_or_default();
-    let voicemail = context.voicemail.as_ref();
+    let voicemail = context.request.voicemail.as_ref();
     let caller = voicemail.map_or_else(
         || "an unknown caller".to_owned(),
         |v| slack_escape(&text::clean(&v.caller, 64)),
@@ -283,7 +283,7 @@ pub fn slack_message(kind: SlackKind, context: &AlertContext) -> Value {
         json!({ "type": "section", "text": { "type": "mrkdwn", "text": what } }),
         json!({ "type": "section", "fields": fields(context) }),
     ];
-    if let Some(url) = context.link.as_deref().and_then(text::web_link) {
+    if let Some(url) = context.request.link.as_deref().and_then(text::web_link) {
         blocks.push(json!({
             "type": "section",
             "text": { "type": "mrkdwn", "text": format!("<{}|Open>", link_target(url)) },
@@ -295,10 +295,10 @@ pub fn slack_message(kind: SlackKind, context: &AlertContext) -> Value {
 /// The case's facts as section fields (at most 9 of Slack's 10).
 fn fields(context: &AlertContext) -> Vec<Value> {
     let mut fields = vec![
-        ("Priority", context.priority.as_str().to_owned()),
-        ("Plan", context.plan.as_str().to_owned()),
-        ("Channel", context.channel.as_str().to_owned()),
-        ("Received", slack_date(context.received)),
+        ("Priority", context.request.priority.as_str().to_owned()),
+        ("Plan", context.request.plan.as_str().to_owned()),
+        ("Channel", context.request.channel.as_str().to_owned()),
+        ("Received", slack_date(context.request.received)),
     ];
     if let Some(due) = context.dispatch_due {
         fields.push(("Dispatch due", slack_date(due)));
@@ -307,15 +307,18 @@ fn fields(context: &AlertContext) -> Vec<Value> {
     if context.out_of_hours {
         fields.push(("Out of hours", "yes".to_owned()));
     }
-    let labels = [&context.labels.cluster, &context.labels.website]
-        .into_iter()
-        .flatten()
-        .map(|label| slack_escape(&text::clean(label, 100)))
-        .collect::<Vec<_>>();
+    let labels = [
+        &context.request.labels.cluster,
+        &context.request.labels.website,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|label| slack_escape(&text::clean(label, 100)))
+    .collect::<Vec<_>>();
     if !labels.is_empty() {
         fields.push(("Cluster / website", labels.join(" / ")));
     }
-    if let Some(requester) = &context.requester {
+    if let Some(requester) = &context.request.requester {
         let name = requester.name.as_deref().map(|n| text::clean(n, 100));
         let email = requester.email.as_deref().map(|e| text::clean(e, 200));
         let who = match (name, email) {
@@ -351,30 +354,32 @@ fn link_target(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::case::{CaseId, Requester, Voicemail};
+    use domain::case::{CaseId, RequestFacts, Requester, Voicemail};
     use domain::policy::{Channel, Labels, Plan, Priority};
 
     fn context() -> AlertContext {
         AlertContext {
             case_id: CaseId::parse("zendesk-5158").unwrap(),
-            channel: Channel::Ticket,
-            plan: Plan::Enterprise,
-            priority: Priority::Urgent,
-            received: "2026-03-02T09:00:00Z".parse().unwrap(),
+            request: RequestFacts {
+                channel: Channel::Ticket,
+                plan: Plan::Enterprise,
+                priority: Priority::Urgent,
+                received: "2026-03-02T09:00:00Z".parse().unwrap(),
+                labels: Labels {
+                    cluster: Some("c42".into()),
+                    website: Some("shop.example".into()),
+                },
+                subject: Some("<script>alert(1)</script> & more".into()),
+                requester: Some(Requester {
+                    name: Some("Jürgen <J>".into()),
+                    email: Some("j@example.org".into()),
+                }),
+                link: Some("https://acme.zendesk.com/agent/tickets/5158?a=1&b=|".into()),
+                voicemail: None,
+            },
             dispatch_due: Some("2026-03-02T10:00:00Z".parse().unwrap()),
             first_response_due: "2026-03-02T09:30:00Z".parse().unwrap(),
             out_of_hours: true,
-            labels: Labels {
-                cluster: Some("c42".into()),
-                website: Some("shop.example".into()),
-            },
-            subject: Some("<script>alert(1)</script> & more".into()),
-            requester: Some(Requester {
-                name: Some("Jürgen <J>".into()),
-                email: Some("j@example.org".into()),
-            }),
-            link: Some("https://acme.zendesk.com/agent/tickets/5158?a=1&b=|".into()),
-            voicemail: None,
         }
     }
 
@@ -422,13 +427,16 @@ mod tests {
     #[test]
     fn voicemail_messages_name_the_caller_and_link_the_recording() {
         let context = AlertContext {
-            voicemail: Some(Voicemail {
-                caller: "+49 30 123".into(),
-                called: "+49 40 999".into(),
-                duration_seconds: 65,
-                recording_url: Some("https://api.twilio.com/rec/RE1".into()),
-            }),
-            subject: None,
+            request: RequestFacts {
+                voicemail: Some(Voicemail {
+                    caller: "+49 30 123".into(),
+                    called: "+49 40 999".into(),
+                    duration_seconds: 65,
+                    recording_url: Some("https://api.twilio.com/rec/RE1".into()),
+                }),
+                subject: None,
+                ..context().request
+            },
             ..context()
         };
         let message = slack_message(SlackKind::Voicemail, &context);

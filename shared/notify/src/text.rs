@@ -85,13 +85,14 @@ pub(crate) fn duration_text(seconds: u32) -> String {
 pub(crate) fn case_title(context: &AlertContext) -> String {
     format!(
         "{} ({}, {})",
-        context.case_id, context.priority, context.plan
+        context.case_id, context.request.priority, context.request.plan
     )
 }
 
 /// The request's subject on one line and bounded, if it has a non-blank one.
 pub(crate) fn subject(context: &AlertContext, max: usize) -> Option<String> {
     context
+        .request
         .subject
         .as_deref()
         .map(|subject| clean(subject, max))

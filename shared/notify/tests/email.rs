@@ -5,7 +5,7 @@ mod common;
 
 use app::ports::{Delivered, Mailer};
 use common::{Logs, chat, ticket};
-use domain::case::{AlertContext, EmailKind, Requester};
+use domain::case::{AlertContext, EmailKind, RequestFacts, Requester};
 use notify::{LogMailer, chat_fallback_email};
 
 const MAILBOX: &str = "Müller Hosting Support <support@mueller.example>";
@@ -62,11 +62,14 @@ fn the_html_says_the_same_and_links_the_mailbox() {
 #[test]
 fn user_text_is_html_escaped_and_kept_on_one_line() {
     let hostile = AlertContext {
-        subject: Some("<script>alert(\"x\")</script>\r\nBcc: all@example.org".into()),
-        requester: Some(Requester {
-            name: Some("<b>Eve</b> & \"Co\"".into()),
-            email: Some("eve@example.org".into()),
-        }),
+        request: RequestFacts {
+            subject: Some("<script>alert(\"x\")</script>\r\nBcc: all@example.org".into()),
+            requester: Some(Requester {
+                name: Some("<b>Eve</b> & \"Co\"".into()),
+                email: Some("eve@example.org".into()),
+            }),
+            ..chat().request
+        },
         ..chat()
     };
 
@@ -95,7 +98,10 @@ fn user_text_is_html_escaped_and_kept_on_one_line() {
 #[test]
 fn without_a_name_the_greeting_is_plain() {
     let anonymous = AlertContext {
-        requester: None,
+        request: RequestFacts {
+            requester: None,
+            ..ticket().request
+        },
         ..ticket()
     };
     let email = chat_fallback_email(&anonymous, MAILBOX);

@@ -154,8 +154,8 @@ async fn each_alert_kind_has_its_sentence_class_time_and_the_given_severity_in_l
                     "class": alert.as_str(),
                     "custom_details": {
                         "case_id": context.case_id.as_str(),
-                        "plan": context.plan.as_str(),
-                        "priority": context.priority.as_str(),
+                        "plan": context.request.plan.as_str(),
+                        "priority": context.request.priority.as_str(),
                         "out_of_hours": context.out_of_hours,
                     },
                 },
@@ -235,9 +235,12 @@ async fn group_and_component_carry_cluster_and_website_and_are_left_out_when_abs
         .await
         .unwrap();
     let cluster_only = domain::case::AlertContext {
-        labels: Labels {
-            cluster: Some("c7".into()),
-            website: None,
+        request: domain::case::RequestFacts {
+            labels: Labels {
+                cluster: Some("c7".into()),
+                website: None,
+            },
+            ..ticket().request
         },
         ..ticket()
     };

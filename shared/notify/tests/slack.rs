@@ -5,7 +5,7 @@ mod common;
 
 use app::ports::{Delivered, NotifyError, SlackNotifier};
 use common::{Logs, chat, closed_port_url, fast_retry, ticket, voicemail};
-use domain::case::{AlertContext, SlackKind};
+use domain::case::{AlertContext, RequestFacts, SlackKind};
 use notify::{RetryPolicy, SlackConfig, SlackWebhook};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -119,10 +119,13 @@ async fn every_kind_has_its_own_message() {
         .mount(&server)
         .await;
     let missed_call = AlertContext {
-        voicemail: voicemail().voicemail.map(|mut v| {
-            v.recording_url = None;
-            v
-        }),
+        request: RequestFacts {
+            voicemail: voicemail().request.voicemail.map(|mut v| {
+                v.recording_url = None;
+                v
+            }),
+            ..voicemail().request
+        },
         ..voicemail()
     };
     let cases = [
@@ -204,12 +207,15 @@ async fn user_text_is_escaped_so_a_script_tag_stays_text() {
         .mount(&server)
         .await;
     let hostile = AlertContext {
-        subject: Some("<script>alert('x')</script> & <!channel>".into()),
-        requester: Some(domain::case::Requester {
-            name: Some("<@U123>".into()),
-            email: None,
-        }),
-        link: Some("javascript:alert(1)".into()),
+        request: RequestFacts {
+            subject: Some("<script>alert('x')</script> & <!channel>".into()),
+            requester: Some(domain::case::Requester {
+                name: Some("<@U123>".into()),
+                email: None,
+            }),
+            link: Some("javascript:alert(1)".into()),
+            ..ticket().request
+        },
         ..ticket()
     };
 

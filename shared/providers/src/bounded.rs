@@ -13,7 +13,7 @@
 //! - an event id longer than [`MAX_EVENT_ID_BYTES`] is replaced by `sha256:<hex>` of it, which
 //!   keeps deduplication exact (a cut id could make two events one).
 
-use domain::case::{CaseEvent, CaseFacts, Change, Requester, Voicemail};
+use domain::case::{CaseEvent, CaseFacts, Change, RequestFacts, Requester, Voicemail};
 use domain::policy::Labels;
 use sha2::{Digest, Sha256};
 
@@ -85,7 +85,7 @@ fn bounded_labels(labels: Labels) -> Labels {
 }
 
 fn bounded_facts(facts: CaseFacts) -> CaseFacts {
-    let requester = facts.requester.and_then(|requester| {
+    let requester = facts.request.requester.and_then(|requester| {
         let bounded = Requester {
             name: requester.name.map(truncate),
             email: requester
@@ -95,16 +95,19 @@ fn bounded_facts(facts: CaseFacts) -> CaseFacts {
         (bounded.name.is_some() || bounded.email.is_some()).then_some(bounded)
     });
     CaseFacts {
-        labels: bounded_labels(facts.labels),
-        subject: facts.subject.map(truncate),
-        requester,
-        link: facts.link.map(truncate),
-        voicemail: facts.voicemail.map(|voicemail| Voicemail {
-            caller: truncate(voicemail.caller),
-            called: truncate(voicemail.called),
-            duration_seconds: voicemail.duration_seconds,
-            recording_url: voicemail.recording_url.map(truncate),
-        }),
+        request: RequestFacts {
+            labels: bounded_labels(facts.request.labels),
+            subject: facts.request.subject.map(truncate),
+            requester,
+            link: facts.request.link.map(truncate),
+            voicemail: facts.request.voicemail.map(|voicemail| Voicemail {
+                caller: truncate(voicemail.caller),
+                called: truncate(voicemail.called),
+                duration_seconds: voicemail.duration_seconds,
+                recording_url: voicemail.recording_url.map(truncate),
+            }),
+            ..facts.request
+        },
         assignee: facts.assignee.map(truncate),
         ..facts
     }

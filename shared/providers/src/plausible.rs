@@ -30,7 +30,10 @@ fn instants(event: &CaseEvent, now: Timestamp) -> Result<(), String> {
     let latest = now.saturating_add(MAX_AHEAD).unwrap_or(now);
     let named = [
         ("the event time", Some(event.occurred_at)),
-        ("the request's creation time", Some(event.snapshot.received)),
+        (
+            "the request's creation time",
+            Some(event.snapshot.request.received),
+        ),
         ("the first response time", event.snapshot.first_response_at),
     ];
     for (name, at) in named {

@@ -42,18 +42,18 @@ fn largest_json(fields: usize, build: impl Fn(&[String]) -> Value) -> Vec<u8> {
 fn assert_bounded(event: &CaseEvent) {
     let facts = &event.snapshot;
     let mut texts: Vec<&str> = Vec::new();
-    texts.extend(facts.subject.as_deref());
-    texts.extend(facts.link.as_deref());
+    texts.extend(facts.request.subject.as_deref());
+    texts.extend(facts.request.link.as_deref());
     texts.extend(facts.assignee.as_deref());
-    texts.extend(facts.labels.cluster.as_deref());
-    texts.extend(facts.labels.website.as_deref());
-    if let Some(requester) = &facts.requester {
+    texts.extend(facts.request.labels.cluster.as_deref());
+    texts.extend(facts.request.labels.website.as_deref());
+    if let Some(requester) = &facts.request.requester {
         texts.extend(requester.name.as_deref());
         if let Some(email) = &requester.email {
             assert!(email.len() <= MAX_EMAIL_BYTES, "{}", email.len());
         }
     }
-    if let Some(voicemail) = &facts.voicemail {
+    if let Some(voicemail) = &facts.request.voicemail {
         texts.push(&voicemail.caller);
         texts.push(&voicemail.called);
         texts.extend(voicemail.recording_url.as_deref());
@@ -92,7 +92,7 @@ fn the_largest_zendesk_comment_is_bounded_at_intake() {
     let event =
         single_event(zendesk().handle(&zendesk_request(signed_at, body).raw(), at(signed_at)));
     assert_bounded(&event);
-    let subject = event.snapshot.subject.as_deref().unwrap();
+    let subject = event.snapshot.request.subject.as_deref().unwrap();
     assert!(
         subject.ends_with('…') && subject.starts_with("üüü"),
         "cut and marked"
@@ -100,6 +100,7 @@ fn the_largest_zendesk_comment_is_bounded_at_intake() {
     assert!(
         event
             .snapshot
+            .request
             .requester
             .as_ref()
             .unwrap()
@@ -111,6 +112,7 @@ fn the_largest_zendesk_comment_is_bounded_at_intake() {
     assert!(
         event
             .snapshot
+            .request
             .labels
             .cluster
             .as_deref()
@@ -137,7 +139,7 @@ fn the_largest_intercom_conversation_is_bounded_at_intake() {
     let event =
         single_event(intercom().handle(&intercom_request(body).raw(), at("2022-09-19T15:06:42Z")));
     assert_bounded(&event);
-    let requester = event.snapshot.requester.as_ref().unwrap();
+    let requester = event.snapshot.request.requester.as_ref().unwrap();
     assert_eq!(
         requester.email, None,
         "an address cut short would reach someone else"
@@ -168,7 +170,7 @@ fn the_largest_twilio_callback_is_bounded_at_intake() {
     let event =
         single_event(twilio().handle(&twilio_request(body).raw(), at("2026-11-28T09:01:00Z")));
     assert_bounded(&event);
-    let voicemail = event.snapshot.voicemail.as_ref().unwrap();
+    let voicemail = event.snapshot.request.voicemail.as_ref().unwrap();
     assert!(voicemail.caller.ends_with('…'));
     assert!(
         voicemail

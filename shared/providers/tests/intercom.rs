@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Request, at, expect_malformed, fixture, intercom, intercom_request, single_event};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Requester, Status};
+use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use http::Method;
 use providers::{Intake, Rejection};
@@ -81,22 +81,24 @@ fn a_new_conversation_opens_a_chat_case_received_at_its_creation() {
             occurred_at: unix(1663600000),
             change: Change::Opened,
             snapshot: CaseFacts {
-                channel: Channel::Chat,
-                // No `enterprise` tag, but the conversation attribute SLA=Enterprise.
-                plan: Plan::Enterprise,
-                priority: Priority::High,
-                received: unix(1663600000),
-                labels: Labels {
-                    cluster: Some("fra1".into()),
-                    website: Some("shop.example.com".into()),
+                request: RequestFacts {
+                    channel: Channel::Chat,
+                    // No `enterprise` tag, but the conversation attribute SLA=Enterprise.
+                    plan: Plan::Enterprise,
+                    priority: Priority::High,
+                    received: unix(1663600000),
+                    labels: Labels {
+                        cluster: Some("fra1".into()),
+                        website: Some("shop.example.com".into()),
+                    },
+                    subject: Some("Shop is down".into()),
+                    requester: Some(Requester {
+                        name: Some("Jürgen Müller".into()),
+                        email: Some("juergen@example.de".into()),
+                    }),
+                    link: None,
+                    voicemail: None,
                 },
-                subject: Some("Shop is down".into()),
-                requester: Some(Requester {
-                    name: Some("Jürgen Müller".into()),
-                    email: Some("juergen@example.de".into()),
-                }),
-                link: None,
-                voicemail: None,
                 status: Status::Open,
                 assignee: None,
                 first_response_at: None,
@@ -116,18 +118,20 @@ fn an_admin_reply_is_the_first_response_at_the_time_of_its_part() {
             occurred_at: unix(1663597260),
             change: Change::AgentReplied,
             snapshot: CaseFacts {
-                channel: Channel::Chat,
-                plan: Plan::Standard,
-                priority: Priority::Normal,
-                received: unix(1663597223),
-                labels: Labels::default(),
-                subject: None,
-                requester: Some(Requester {
-                    name: Some("Jane".into()),
-                    email: Some("jane@example.com".into()),
-                }),
-                link: None,
-                voicemail: None,
+                request: RequestFacts {
+                    channel: Channel::Chat,
+                    plan: Plan::Standard,
+                    priority: Priority::Normal,
+                    received: unix(1663597223),
+                    labels: Labels::default(),
+                    subject: None,
+                    requester: Some(Requester {
+                        name: Some("Jane".into()),
+                        email: Some("jane@example.com".into()),
+                    }),
+                    link: None,
+                    voicemail: None,
+                },
                 status: Status::Open,
                 assignee: Some("814860".into()),
                 first_response_at: Some(unix(1663597260)),
@@ -182,7 +186,11 @@ fn closing_a_conversation_solves_the_case() {
     assert_eq!(event.occurred_at, unix(1663598000));
     assert_eq!(event.change, Change::Solved);
     assert_eq!(event.snapshot.status, Status::Solved);
-    assert_eq!(event.snapshot.plan, Plan::Enterprise, "tagged enterprise");
+    assert_eq!(
+        event.snapshot.request.plan,
+        Plan::Enterprise,
+        "tagged enterprise"
+    );
 }
 
 #[test]
@@ -249,7 +257,7 @@ fn the_plan_comes_from_tags_or_custom_attributes() {
             v["data"]["item"]["custom_attributes"] = attributes.clone();
         });
         assert_eq!(
-            single_event(send(body)).snapshot.plan,
+            single_event(send(body)).snapshot.request.plan,
             plan,
             "{tags} {attributes}"
         );
@@ -268,7 +276,7 @@ fn null_wrappers_and_missing_optional_fields_are_tolerated() {
         item.insert("open".into(), json!(false));
     });
     let event = single_event(send(body));
-    assert_eq!(event.snapshot.requester, None);
+    assert_eq!(event.snapshot.request.requester, None);
     assert_eq!(
         event.snapshot.status,
         Status::Solved,
@@ -281,7 +289,7 @@ fn an_admin_started_conversation_has_no_customer_requester() {
     let body = edited("conversation_admin_replied.json", |v| {
         v["data"]["item"]["source"]["author"]["type"] = json!("admin");
     });
-    assert_eq!(single_event(send(body)).snapshot.requester, None);
+    assert_eq!(single_event(send(body)).snapshot.request.requester, None);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{at, expect_malformed, fixture, fixture_text, single_event, twilio, twilio_request};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Status, Voicemail};
+use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Status, Voicemail};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use providers::{Intake, Rejection};
 
@@ -34,23 +34,25 @@ fn a_completed_recording_is_an_urgent_voicemail_case() {
             occurred_at: at("2022-08-22T12:00:00Z"),
             change: Change::Opened,
             snapshot: CaseFacts {
-                channel: Channel::Phone,
-                plan: Plan::Standard,
-                priority: Priority::Urgent,
-                received: at("2022-08-22T12:00:00Z"),
-                labels: Labels::default(),
-                subject: Some("Voicemail from unknown".into()),
-                requester: None,
-                link: None,
-                // The recording status callback of TW-5 (docs/test-vectors.md) has no From/To.
-                voicemail: Some(Voicemail {
-                    caller: "unknown".into(),
-                    called: "unknown".into(),
-                    duration_seconds: 42,
-                    recording_url: Some(format!(
-                        "https://api.twilio.com/2010-04-01/Accounts/AC8a1e0d2e5c9b4f7a6d3c2b1a0f9e8d7c/Recordings/{sid}"
-                    )),
-                }),
+                request: RequestFacts {
+                    channel: Channel::Phone,
+                    plan: Plan::Standard,
+                    priority: Priority::Urgent,
+                    received: at("2022-08-22T12:00:00Z"),
+                    labels: Labels::default(),
+                    subject: Some("Voicemail from unknown".into()),
+                    requester: None,
+                    link: None,
+                    // The recording status callback of TW-5 (docs/test-vectors.md) has no From/To.
+                    voicemail: Some(Voicemail {
+                        caller: "unknown".into(),
+                        called: "unknown".into(),
+                        duration_seconds: 42,
+                        recording_url: Some(format!(
+                            "https://api.twilio.com/2010-04-01/Accounts/AC8a1e0d2e5c9b4f7a6d3c2b1a0f9e8d7c/Recordings/{sid}"
+                        )),
+                    }),
+                },
                 status: Status::Open,
                 assignee: None,
                 first_response_at: None,
@@ -64,14 +66,14 @@ fn a_call_to_the_enterprise_hotline_is_on_the_enterprise_plan() {
     let event = single_event(send(fixture(
         "twilio/recording_completed_with_numbers.form",
     )));
-    assert_eq!(event.snapshot.plan, Plan::Enterprise);
+    assert_eq!(event.snapshot.request.plan, Plan::Enterprise);
     assert_eq!(event.occurred_at, at("2026-11-28T09:00:00Z"));
-    let voicemail = event.snapshot.voicemail.unwrap();
+    let voicemail = event.snapshot.request.voicemail.unwrap();
     assert_eq!(voicemail.caller, "+4915791234567", "%2B decodes to +");
     assert_eq!(voicemail.called, "+49301234560");
     assert_eq!(voicemail.duration_seconds, 17);
     assert_eq!(
-        event.snapshot.subject.as_deref(),
+        event.snapshot.request.subject.as_deref(),
         Some("Voicemail from +4915791234567")
     );
 }
@@ -84,9 +86,9 @@ fn an_absent_recording_is_a_missed_call_without_a_recording_url() {
     assert_eq!(event.event_id, format!("{sid}:absent"));
     assert_eq!(event.change, Change::Opened);
     assert_eq!(event.occurred_at, at("2026-11-28T09:05:00Z"));
-    assert_eq!(event.snapshot.plan, Plan::Standard);
+    assert_eq!(event.snapshot.request.plan, Plan::Standard);
     assert_eq!(
-        event.snapshot.voicemail,
+        event.snapshot.request.voicemail,
         Some(Voicemail {
             // Only the legacy Caller/Called names are present here.
             caller: "+4915791234567".into(),
@@ -96,7 +98,7 @@ fn an_absent_recording_is_a_missed_call_without_a_recording_url() {
         })
     );
     assert_eq!(
-        event.snapshot.subject.as_deref(),
+        event.snapshot.request.subject.as_deref(),
         Some("Missed call from +4915791234567")
     );
 }
@@ -119,14 +121,14 @@ fn without_a_start_time_the_voicemail_was_received_now() {
         "",
     );
     let event = single_event(send(body));
-    assert_eq!(event.snapshot.received, now());
+    assert_eq!(event.snapshot.request.received, now());
     assert_eq!(event.occurred_at, now());
 }
 
 #[test]
 fn from_and_to_win_over_caller_and_called() {
     let body = "RecordingSid=RE0123456789abcdef0123456789abcdef&RecordingStatus=absent&Caller=%2B111&Called=%2B222&From=%2B333&To=%2B444";
-    let voicemail = single_event(send(body)).snapshot.voicemail.unwrap();
+    let voicemail = single_event(send(body)).snapshot.request.voicemail.unwrap();
     assert_eq!(
         (voicemail.caller.as_str(), voicemail.called.as_str()),
         ("+333", "+444")
@@ -136,7 +138,7 @@ fn from_and_to_win_over_caller_and_called() {
 #[test]
 fn negative_durations_mean_nothing_was_recorded() {
     let body = "RecordingSid=RE0123456789abcdef0123456789abcdef&RecordingStatus=absent&RecordingDuration=-1";
-    let voicemail = single_event(send(body)).snapshot.voicemail.unwrap();
+    let voicemail = single_event(send(body)).snapshot.request.voicemail.unwrap();
     assert_eq!(voicemail.duration_seconds, 0);
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{at, expect_malformed, fixture, single_event, zendesk, zendesk_request};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Requester, Status};
+use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use providers::{Classifier, Intake, Rejection, ZendeskConfig, ZendeskHandler};
 use serde_json::{Value, json};
@@ -44,15 +44,17 @@ fn a_created_ticket_opens_a_case_with_the_full_snapshot() {
             occurred_at: at("2025-01-08T10:12:07.672717030Z"),
             change: Change::Opened,
             snapshot: CaseFacts {
-                channel: Channel::Ticket,
-                plan: Plan::Standard,
-                priority: Priority::Low,
-                received: at("2025-01-08T10:12:07Z"),
-                labels: Labels::default(),
-                subject: Some("ticketinfo_2294a6e9ece2".into()),
-                requester: None,
-                link: Some("https://acme.zendesk.com/agent/tickets/5158".into()),
-                voicemail: None,
+                request: RequestFacts {
+                    channel: Channel::Ticket,
+                    plan: Plan::Standard,
+                    priority: Priority::Low,
+                    received: at("2025-01-08T10:12:07Z"),
+                    labels: Labels::default(),
+                    subject: Some("ticketinfo_2294a6e9ece2".into()),
+                    requester: None,
+                    link: Some("https://acme.zendesk.com/agent/tickets/5158".into()),
+                    voicemail: None,
+                },
                 status: Status::Open,
                 assignee: Some("8447388090494".into()),
                 first_response_at: None,
@@ -69,7 +71,7 @@ fn without_a_subdomain_there_is_no_link() {
     );
     let request = zendesk_request(SIGNED_AT, fixture("zendesk/ticket_created.json"));
     let event = single_event(handler.handle(&request.raw(), at(SIGNED_AT)));
-    assert_eq!(event.snapshot.link, None);
+    assert_eq!(event.snapshot.request.link, None);
 }
 
 #[test]
@@ -82,18 +84,21 @@ fn a_public_staff_comment_is_a_first_response() {
     assert_eq!(event.change, Change::AgentReplied);
     // A ticket first heard of through this reply is created already answered.
     assert_eq!(event.snapshot.first_response_at, Some(occurred));
-    assert_eq!(event.snapshot.plan, Plan::Enterprise);
+    assert_eq!(event.snapshot.request.plan, Plan::Enterprise);
     assert_eq!(
-        event.snapshot.labels,
+        event.snapshot.request.labels,
         Labels {
             cluster: Some("fra1".into()),
             website: Some("shop.example.com".into())
         }
     );
-    assert_eq!(event.snapshot.priority, Priority::Urgent);
+    assert_eq!(event.snapshot.request.priority, Priority::Urgent);
     assert_eq!(event.snapshot.status, Status::Open, "PENDING is still open");
-    assert_eq!(event.snapshot.received, at("2026-06-09T08:36:43Z"));
-    assert_eq!(event.snapshot.subject.as_deref(), Some("Website down"));
+    assert_eq!(event.snapshot.request.received, at("2026-06-09T08:36:43Z"));
+    assert_eq!(
+        event.snapshot.request.subject.as_deref(),
+        Some("Website down")
+    );
 }
 
 #[test]
@@ -104,7 +109,7 @@ fn the_captured_private_comment_by_the_customer_is_a_customer_reply() {
     assert_eq!(event.occurred_at, at("2026-06-09T08:36:44.304701605Z"));
     assert_eq!(event.change, Change::CustomerReplied);
     assert_eq!(
-        event.snapshot.priority,
+        event.snapshot.request.priority,
         Priority::Normal,
         "null priority is normal"
     );
@@ -112,7 +117,7 @@ fn the_captured_private_comment_by_the_customer_is_a_customer_reply() {
     assert_eq!(event.snapshot.first_response_at, None);
     // The author is the requester, so the comment tells us the requester's name.
     assert_eq!(
-        event.snapshot.requester,
+        event.snapshot.request.requester,
         Some(Requester {
             name: Some("Khushi Singh".into()),
             email: None
@@ -177,9 +182,9 @@ fn the_zd3_status_change_keeps_its_snapshot() {
     assert_eq!(event.event_id, "2b24ef10-19d4-4740-93cf-8f98ec4776c0");
     assert_eq!(event.occurred_at, at("2025-01-08T10:12:07.672717030Z"));
     assert_eq!(event.change, Change::Observed);
-    assert_eq!(event.snapshot.priority, Priority::High);
-    assert_eq!(event.snapshot.received, at("2025-01-08T10:00:00Z"));
-    assert_eq!(event.snapshot.subject, None);
+    assert_eq!(event.snapshot.request.priority, Priority::High);
+    assert_eq!(event.snapshot.request.received, at("2025-01-08T10:00:00Z"));
+    assert_eq!(event.snapshot.request.subject, None);
     assert_eq!(event.snapshot.assignee.as_deref(), Some("8447388090494"));
 }
 
@@ -206,13 +211,13 @@ fn an_agent_assignment_carries_the_new_assignee_given_as_a_number() {
             assignee: Some("8447388090496".into())
         }
     );
-    assert_eq!(event.snapshot.priority, Priority::Urgent);
+    assert_eq!(event.snapshot.request.priority, Priority::Urgent);
     assert_eq!(
-        event.snapshot.subject.as_deref(),
+        event.snapshot.request.subject.as_deref(),
         Some("Cannot login to mobile app")
     );
     // Absent tags, requester and status fields are tolerated: this detail is minimal.
-    assert_eq!(event.snapshot.labels, Labels::default());
+    assert_eq!(event.snapshot.request.labels, Labels::default());
 }
 
 #[test]
@@ -249,7 +254,7 @@ fn a_priority_change_carries_the_new_priority() {
             priority: Priority::High
         }
     );
-    assert_eq!(event.snapshot.priority, Priority::High);
+    assert_eq!(event.snapshot.request.priority, Priority::High);
     assert_eq!(event.snapshot.assignee, None);
 }
 
@@ -284,8 +289,8 @@ fn changed_tags_reclassify_plan_and_labels_from_the_full_tag_list() {
             labels: labels.clone()
         }
     );
-    assert_eq!(event.snapshot.plan, Plan::Enterprise);
-    assert_eq!(event.snapshot.labels, labels);
+    assert_eq!(event.snapshot.request.plan, Plan::Enterprise);
+    assert_eq!(event.snapshot.request.labels, labels);
 }
 
 #[test]
@@ -318,7 +323,7 @@ fn other_ticket_events_are_observed_so_their_snapshot_can_create_the_ticket() {
     });
     let event = single_event(send(body));
     assert_eq!(event.change, Change::Observed);
-    assert_eq!(event.snapshot.priority, Priority::High);
+    assert_eq!(event.snapshot.request.priority, Priority::High);
 }
 
 #[test]

@@ -14,7 +14,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use domain::Timestamp;
-use domain::case::{Case, CaseEvent, CaseFacts, CaseId, Change, Input, Status, decide};
+use domain::case::{
+    Case, CaseEvent, CaseFacts, CaseId, Change, Input, RequestFacts, Status, decide,
+};
 use domain::jiff::SignedDuration;
 use domain::policy::{Channel, Labels, Plan, Policy, Priority};
 use report::{Month, compliance};
@@ -56,15 +58,17 @@ fn case(policy: &Policy, index: usize, received: Timestamp, rng: &mut SplitMix64
     let priority = Priority::ALL[(index / 3) % Priority::ALL.len()];
     let plan = Plan::ALL[(index / 12) % Plan::ALL.len()];
     let facts = CaseFacts {
-        channel,
-        plan,
-        priority,
-        received,
-        labels: Labels::default(),
-        subject: None,
-        requester: None,
-        link: None,
-        voicemail: None,
+        request: RequestFacts {
+            channel,
+            plan,
+            priority,
+            received,
+            labels: Labels::default(),
+            subject: None,
+            requester: None,
+            link: None,
+            voicemail: None,
+        },
         status: Status::Open,
         assignee: None,
         first_response_at: None,

@@ -13,19 +13,19 @@ pub(crate) fn id(case: &Case) -> &CaseId {
 }
 
 pub(crate) fn channel(case: &Case) -> Channel {
-    case.channel
+    case.request.channel
 }
 
 pub(crate) fn plan(case: &Case) -> Plan {
-    case.plan
+    case.request.plan
 }
 
 pub(crate) fn priority(case: &Case) -> Priority {
-    case.priority
+    case.request.priority
 }
 
 pub(crate) fn received(case: &Case) -> Timestamp {
-    case.received
+    case.request.received
 }
 
 /// The clocks a case runs, in report order: dispatch (tickets only), then first response.

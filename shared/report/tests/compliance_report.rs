@@ -5,7 +5,9 @@
 //! comments next to it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use domain::case::{Case, CaseEvent, CaseFacts, CaseId, Change, Input, Status, TimerKind, decide};
+use domain::case::{
+    Case, CaseEvent, CaseFacts, CaseId, Change, Input, RequestFacts, Status, TimerKind, decide,
+};
 use domain::jiff::Timestamp;
 use domain::jiff::civil::DateTime;
 use domain::jiff::tz::TimeZone;
@@ -46,15 +48,17 @@ fn case(
     let policy = policy();
     let id = CaseId::parse(id).unwrap();
     let facts = CaseFacts {
-        channel,
-        plan,
-        priority,
-        received,
-        labels: Labels::default(),
-        subject: Some("Site down, \"again\"".into()),
-        requester: None,
-        link: None,
-        voicemail: None,
+        request: RequestFacts {
+            channel,
+            plan,
+            priority,
+            received,
+            labels: Labels::default(),
+            subject: Some("Site down, \"again\"".into()),
+            requester: None,
+            link: None,
+            voicemail: None,
+        },
         status: Status::Open,
         assignee: None,
         first_response_at: None,

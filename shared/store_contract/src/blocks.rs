@@ -8,8 +8,8 @@ pub use app::ports::{
 };
 pub use domain::Timestamp;
 pub use domain::case::{
-    AlertContext, AlertKey, Case, CaseId, Change, ClockState, Effect, FieldTimes, Requester,
-    SlackKind, Status, TimerKind,
+    AlertContext, AlertKey, Case, CaseId, Change, ClockState, Effect, FieldTimes, RequestFacts,
+    Requester, SlackKind, Status, TimerKind,
 };
 pub use domain::jiff::SignedDuration;
 pub use domain::policy::{Channel, Labels, Plan, Priority, Severity};
@@ -37,21 +37,23 @@ pub fn sample_case(id: &str, received: Timestamp) -> Case {
     let mins = |n: i64| received + SignedDuration::from_mins(n);
     Case {
         id: case_id(id),
-        channel: Channel::Ticket,
-        plan: Plan::Enterprise,
-        priority: Priority::Urgent,
-        received,
-        labels: Labels {
-            cluster: Some("c42".into()),
-            website: Some("shop".into()),
+        request: RequestFacts {
+            channel: Channel::Ticket,
+            plan: Plan::Enterprise,
+            priority: Priority::Urgent,
+            received,
+            labels: Labels {
+                cluster: Some("c42".into()),
+                website: Some("shop".into()),
+            },
+            subject: Some("Site down ✓ – «quotes» \"and\" 'apostrophes'".into()),
+            requester: Some(Requester {
+                name: Some("Jane Doe".into()),
+                email: Some("jane@example.org".into()),
+            }),
+            link: Some(format!("https://example.zendesk.com/agent/tickets/{id}")),
+            voicemail: None,
         },
-        subject: Some("Site down ✓ – «quotes» \"and\" 'apostrophes'".into()),
-        requester: Some(Requester {
-            name: Some("Jane Doe".into()),
-            email: Some("jane@example.org".into()),
-        }),
-        link: Some(format!("https://example.zendesk.com/agent/tickets/{id}")),
-        voicemail: None,
         status: Status::Open,
         assignee: None,
         out_of_hours: false,
@@ -88,7 +90,7 @@ pub fn with_timers(mut case: Case, timers: &[(TimerKind, Timestamp)]) -> Case {
 
 /// A write that creates `case` at `case.received`, with no event, timeline or outbox.
 pub fn create(case: Case) -> CaseWrite {
-    let now = case.received;
+    let now = case.request.received;
     CaseWrite {
         case,
         expected_version: None,

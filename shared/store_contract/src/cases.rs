@@ -35,7 +35,7 @@ pub async fn creating_a_case_that_exists_conflicts<S: CaseStore + CaseReader>(st
     commit_ok(&store, create(case.clone())).await;
 
     let mut other = case.clone();
-    other.subject = Some("overwritten".into());
+    other.request.subject = Some("overwritten".into());
     let result = store.commit(create(other)).await;
     assert_eq!(result, Err(StoreError::Conflict(case.id.clone())));
 

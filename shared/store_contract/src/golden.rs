@@ -7,7 +7,7 @@ use app::ports::{TimelineEntry, TimelineKind};
 use domain::Timestamp;
 use domain::case::{
     AlertContext, AlertKey, Case, CaseId, Change, ClockState, Effect, EmailKind, FieldTimes,
-    Requester, SlackKind, Status, TimerKind, Voicemail,
+    RequestFacts, Requester, SlackKind, Status, TimerKind, Voicemail,
 };
 use domain::policy::{Channel, Labels, Plan, Priority, Severity};
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,21 +90,23 @@ fn t(s: &str) -> Timestamp {
 pub fn chat_case() -> Case {
     Case {
         id: CaseId::parse("intercom-215").unwrap(),
-        channel: Channel::Chat,
-        plan: Plan::Enterprise,
-        priority: Priority::High,
-        received: t("2026-03-02T09:00:00Z"),
-        labels: Labels {
-            cluster: Some("c42".into()),
-            website: Some("shop".into()),
+        request: RequestFacts {
+            channel: Channel::Chat,
+            plan: Plan::Enterprise,
+            priority: Priority::High,
+            received: t("2026-03-02T09:00:00Z"),
+            labels: Labels {
+                cluster: Some("c42".into()),
+                website: Some("shop".into()),
+            },
+            subject: Some("Checkout fails – «quotes» \"and\" ✓".into()),
+            requester: Some(Requester {
+                name: Some("Jane Doe".into()),
+                email: Some("jane@example.org".into()),
+            }),
+            link: Some("https://app.intercom.com/a/inbox/x/inbox/conversation/215".into()),
+            voicemail: None,
         },
-        subject: Some("Checkout fails – «quotes» \"and\" ✓".into()),
-        requester: Some(Requester {
-            name: Some("Jane Doe".into()),
-            email: Some("jane@example.org".into()),
-        }),
-        link: Some("https://app.intercom.com/a/inbox/x/inbox/conversation/215".into()),
-        voicemail: None,
         status: Status::Open,
         assignee: Some("agent-7".into()),
         out_of_hours: false,
@@ -147,21 +149,23 @@ pub fn chat_case() -> Case {
 pub fn ticket_case() -> Case {
     Case {
         id: CaseId::parse("zendesk-5158").unwrap(),
-        channel: Channel::Ticket,
-        plan: Plan::Standard,
-        priority: Priority::Urgent,
-        received: t("2026-03-06T16:45:00Z"),
-        labels: Labels {
-            cluster: Some("c7".into()),
-            website: None,
+        request: RequestFacts {
+            channel: Channel::Ticket,
+            plan: Plan::Standard,
+            priority: Priority::Urgent,
+            received: t("2026-03-06T16:45:00Z"),
+            labels: Labels {
+                cluster: Some("c7".into()),
+                website: None,
+            },
+            subject: None,
+            requester: Some(Requester {
+                name: None,
+                email: Some("ops@example.com".into()),
+            }),
+            link: None,
+            voicemail: None,
         },
-        subject: None,
-        requester: Some(Requester {
-            name: None,
-            email: Some("ops@example.com".into()),
-        }),
-        link: None,
-        voicemail: None,
         status: Status::Open,
         assignee: None,
         out_of_hours: true,
@@ -194,22 +198,24 @@ pub fn ticket_case() -> Case {
 pub fn phone_case() -> Case {
     Case {
         id: CaseId::parse("twilio-RE0123456789abcdef0123456789abcdef").unwrap(),
-        channel: Channel::Phone,
-        plan: Plan::Enterprise,
-        priority: Priority::Urgent,
-        received: t("2026-03-07T02:10:00Z"),
-        labels: Labels::default(),
-        subject: None,
-        requester: None,
-        link: None,
-        voicemail: Some(Voicemail {
-            caller: "+4930123456".into(),
-            called: "+4989765432".into(),
-            duration_seconds: 42,
-            recording_url: Some(
-                "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE0123".into(),
-            ),
-        }),
+        request: RequestFacts {
+            channel: Channel::Phone,
+            plan: Plan::Enterprise,
+            priority: Priority::Urgent,
+            received: t("2026-03-07T02:10:00Z"),
+            labels: Labels::default(),
+            subject: None,
+            requester: None,
+            link: None,
+            voicemail: Some(Voicemail {
+                caller: "+4930123456".into(),
+                called: "+4989765432".into(),
+                duration_seconds: 42,
+                recording_url: Some(
+                    "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE0123".into(),
+                ),
+            }),
+        },
         status: Status::Solved,
         assignee: None,
         out_of_hours: true,

@@ -62,7 +62,7 @@ pub async fn an_outbox_item_whose_key_exists_is_skipped<S: CaseStore + CaseReade
 
     // A later write repeating the key (with another effect) neither duplicates nor resets it.
     let mut changed = case.clone();
-    changed.priority = Priority::High;
+    changed.request.priority = Priority::High;
     let mut repeated = page(&changed, AlertKey::Dispatch);
     repeated.key.clone_from(&trigger.key);
     let mut write = update(changed, 1, at(50));

@@ -5,7 +5,7 @@ use super::names::{
     StoredAlertKey, StoredChannel, StoredPlan, StoredPriority, StoredStatus, StoredTimerKind,
 };
 use domain::Timestamp;
-use domain::case::{Case, CaseId, ClockState, FieldTimes, Requester, Voicemail};
+use domain::case::{Case, CaseId, ClockState, FieldTimes, RequestFacts, Requester, Voicemail};
 use domain::policy::Labels;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -113,62 +113,63 @@ pub(super) fn case_id(
     })
 }
 
-/// The request fields of anything that has them (a case, an alert context), by name.
-macro_rules! stored_request {
-    ($source:expr) => {{
-        let source = $source;
-        $crate::stored::StoredRequestV1 {
-            channel: source.channel.into(),
-            plan: source.plan.into(),
-            priority: source.priority.into(),
-            received: source.received,
-            labels: $crate::stored::case::StoredLabelsV1 {
-                cluster: source.labels.cluster.clone(),
-                website: source.labels.website.clone(),
+impl From<&RequestFacts> for StoredRequestV1 {
+    fn from(request: &RequestFacts) -> Self {
+        Self {
+            channel: request.channel.into(),
+            plan: request.plan.into(),
+            priority: request.priority.into(),
+            received: request.received,
+            labels: StoredLabelsV1 {
+                cluster: request.labels.cluster.clone(),
+                website: request.labels.website.clone(),
             },
-            subject: source.subject.clone(),
-            requester: source.requester.as_ref().map(|requester| {
-                $crate::stored::case::StoredRequesterV1 {
+            subject: request.subject.clone(),
+            requester: request
+                .requester
+                .as_ref()
+                .map(|requester| StoredRequesterV1 {
                     name: requester.name.clone(),
                     email: requester.email.clone(),
-                }
-            }),
-            link: source.link.clone(),
-            voicemail: source.voicemail.as_ref().map(|voicemail| {
-                $crate::stored::case::StoredVoicemailV1 {
+                }),
+            link: request.link.clone(),
+            voicemail: request
+                .voicemail
+                .as_ref()
+                .map(|voicemail| StoredVoicemailV1 {
                     caller: voicemail.caller.clone(),
                     called: voicemail.called.clone(),
                     duration_seconds: voicemail.duration_seconds,
                     recording_url: voicemail.recording_url.clone(),
-                }
-            }),
+                }),
         }
-    }};
+    }
 }
-pub(super) use stored_request;
 
 impl StoredRequestV1 {
-    pub(super) fn labels(&self) -> Labels {
-        Labels {
-            cluster: self.labels.cluster.clone(),
-            website: self.labels.website.clone(),
+    pub(super) fn to_domain(&self) -> RequestFacts {
+        RequestFacts {
+            channel: self.channel.into(),
+            plan: self.plan.into(),
+            priority: self.priority.into(),
+            received: self.received,
+            labels: Labels {
+                cluster: self.labels.cluster.clone(),
+                website: self.labels.website.clone(),
+            },
+            subject: self.subject.clone(),
+            requester: self.requester.as_ref().map(|requester| Requester {
+                name: requester.name.clone(),
+                email: requester.email.clone(),
+            }),
+            link: self.link.clone(),
+            voicemail: self.voicemail.as_ref().map(|voicemail| Voicemail {
+                caller: voicemail.caller.clone(),
+                called: voicemail.called.clone(),
+                duration_seconds: voicemail.duration_seconds,
+                recording_url: voicemail.recording_url.clone(),
+            }),
         }
-    }
-
-    pub(super) fn requester(&self) -> Option<Requester> {
-        self.requester.as_ref().map(|requester| Requester {
-            name: requester.name.clone(),
-            email: requester.email.clone(),
-        })
-    }
-
-    pub(super) fn voicemail(&self) -> Option<Voicemail> {
-        self.voicemail.as_ref().map(|voicemail| Voicemail {
-            caller: voicemail.caller.clone(),
-            called: voicemail.called.clone(),
-            duration_seconds: voicemail.duration_seconds,
-            recording_url: voicemail.recording_url.clone(),
-        })
     }
 }
 
@@ -199,7 +200,7 @@ impl From<&Case> for StoredCaseV1 {
         Self {
             schema: super::SCHEMA,
             id: case.id.as_str().to_owned(),
-            request: stored_request!(case),
+            request: StoredRequestV1::from(&case.request),
             status: case.status.into(),
             assignee: case.assignee.clone(),
             out_of_hours: case.out_of_hours,
@@ -228,18 +229,9 @@ impl From<&Case> for StoredCaseV1 {
 
 impl StoredCaseV1 {
     pub fn into_domain(self) -> Result<Case, StoredError> {
-        let request = &self.request;
         Ok(Case {
             id: case_id("case", "id", &self.id)?,
-            channel: request.channel.into(),
-            plan: request.plan.into(),
-            priority: request.priority.into(),
-            received: request.received,
-            labels: request.labels(),
-            subject: request.subject.clone(),
-            requester: request.requester(),
-            link: request.link.clone(),
-            voicemail: request.voicemail(),
+            request: self.request.to_domain(),
             status: self.status.into(),
             assignee: self.assignee,
             out_of_hours: self.out_of_hours,

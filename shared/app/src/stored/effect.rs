@@ -1,7 +1,7 @@
 //! The stored outbox effect and its alert context.
 
 use super::StoredError;
-use super::case::{StoredRequestV1, case_id, stored_request};
+use super::case::{StoredRequestV1, case_id};
 use super::names::{StoredAlertKey, StoredEmailKind, StoredSeverity, StoredSlackKind};
 use domain::Timestamp;
 use domain::case::{AlertContext, Effect};
@@ -56,7 +56,7 @@ impl From<&AlertContext> for StoredAlertContextV1 {
     fn from(context: &AlertContext) -> Self {
         Self {
             case_id: context.case_id.as_str().to_owned(),
-            request: stored_request!(context),
+            request: StoredRequestV1::from(&context.request),
             dispatch_due: context.dispatch_due,
             first_response_due: context.first_response_due,
             out_of_hours: context.out_of_hours,
@@ -66,21 +66,12 @@ impl From<&AlertContext> for StoredAlertContextV1 {
 
 impl StoredAlertContextV1 {
     fn into_domain(self) -> Result<AlertContext, StoredError> {
-        let request = &self.request;
         Ok(AlertContext {
             case_id: case_id("effect", "context.case_id", &self.case_id)?,
-            channel: request.channel.into(),
-            plan: request.plan.into(),
-            priority: request.priority.into(),
-            received: request.received,
+            request: self.request.to_domain(),
             dispatch_due: self.dispatch_due,
             first_response_due: self.first_response_due,
             out_of_hours: self.out_of_hours,
-            labels: request.labels(),
-            subject: request.subject.clone(),
-            requester: request.requester(),
-            link: request.link.clone(),
-            voicemail: request.voicemail(),
         })
     }
 }

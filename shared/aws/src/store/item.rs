@@ -223,7 +223,7 @@ pub(super) fn case_item(case: &Case, version: u64) -> Result<Item, StoreError> {
         (ENTITY.to_owned(), s("case")),
         (CASE_ID.to_owned(), s(id.as_str())),
         (VERSION.to_owned(), n(version)),
-        (RECEIVED.to_owned(), instant(case.received)),
+        (RECEIVED.to_owned(), instant(case.request.received)),
         (
             DOCUMENT.to_owned(),
             s(stored::encode_case(case).map_err(|e| stored_error(id.as_str(), e))?),
@@ -231,7 +231,7 @@ pub(super) fn case_item(case: &Case, version: u64) -> Result<Item, StoreError> {
         (LIST_PK.to_owned(), s(LIST_PARTITION)),
         (
             LIST_SK.to_owned(),
-            s(format!("{}#{id}", instant_key(case.received))),
+            s(format!("{}#{id}", instant_key(case.request.received))),
         ),
     ]);
     // Present only while the case has timers: the due index is sparse.

@@ -1,7 +1,7 @@
 //! What the state machine decides; adapters carry it out.
 
-use super::{Case, CaseId, Requester, Voicemail};
-use crate::policy::{Channel, Labels, Plan, Priority, Severity};
+use super::{Case, CaseId, RequestFacts};
+use crate::policy::Severity;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -122,42 +122,22 @@ impl EmailKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertContext {
     pub case_id: CaseId,
-    pub channel: Channel,
-    pub plan: Plan,
-    pub priority: Priority,
-    pub received: Timestamp,
+    #[serde(flatten)]
+    pub request: RequestFacts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch_due: Option<Timestamp>,
     pub first_response_due: Timestamp,
     pub out_of_hours: bool,
-    #[serde(default)]
-    pub labels: Labels,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requester: Option<Requester>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voicemail: Option<Voicemail>,
 }
 
 impl AlertContext {
     pub fn of(case: &Case) -> Self {
         Self {
             case_id: case.id.clone(),
-            channel: case.channel,
-            plan: case.plan,
-            priority: case.priority,
-            received: case.received,
+            request: case.request.clone(),
             dispatch_due: case.dispatch.map(|clock| clock.due),
             first_response_due: case.first_response.due,
             out_of_hours: case.out_of_hours,
-            labels: case.labels.clone(),
-            subject: case.subject.clone(),
-            requester: case.requester.clone(),
-            link: case.link.clone(),
-            voicemail: case.voicemail.clone(),
         }
     }
 }

@@ -23,10 +23,10 @@ pub struct Voicemail {
     pub recording_url: Option<String>,
 }
 
-/// What the provider's payload says about the request as a whole. Every provider event carries
-/// one, so that the first event we hear of a case can create it, whatever its type.
+/// What was asked, where and by whom: the request fields that a case, a provider's snapshot and
+/// every alert share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseFacts {
+pub struct RequestFacts {
     pub channel: Channel,
     pub plan: Plan,
     pub priority: Priority,
@@ -42,6 +42,14 @@ pub struct CaseFacts {
     pub link: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voicemail: Option<Voicemail>,
+}
+
+/// What the provider's payload says about the request as a whole. Every provider event carries
+/// one, so that the first event we hear of a case can create it, whatever its type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFacts {
+    #[serde(flatten)]
+    pub request: RequestFacts,
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,

@@ -87,24 +87,16 @@ pub fn decide(
 fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), DecideError> {
     let facts = &event.snapshot;
     let request = Request {
-        received: facts.received,
-        plan: facts.plan,
-        priority: facts.priority,
-        channel: facts.channel,
+        received: facts.request.received,
+        plan: facts.request.plan,
+        priority: facts.request.priority,
+        channel: facts.request.channel,
     };
     let deadlines = policy.deadlines(&request)?;
     let applied_at = event.occurred_at;
     let mut case = Case {
         id: event.case_id.clone(),
-        channel: facts.channel,
-        plan: facts.plan,
-        priority: facts.priority,
-        received: facts.received,
-        labels: facts.labels.clone(),
-        subject: facts.subject.clone(),
-        requester: facts.requester.clone(),
-        link: facts.link.clone(),
-        voicemail: facts.voicemail.clone(),
+        request: facts.request.clone(),
         status: Status::Open,
         assignee: None,
         out_of_hours: deadlines.out_of_hours,
@@ -119,8 +111,9 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         last_event_at: applied_at,
     };
     let mut effects = Vec::new();
-    let missed_call = facts.channel == Channel::Phone
+    let missed_call = facts.request.channel == Channel::Phone
         && facts
+            .request
             .voicemail
             .as_ref()
             .is_none_or(|voicemail| voicemail.recording_url.is_none());
@@ -132,7 +125,7 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         return Ok((case, effects));
     }
 
-    match facts.channel {
+    match facts.request.channel {
         Channel::Phone => {
             // The phone is for emergencies: page at any hour, critical.
             page(
@@ -152,8 +145,8 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         }
         Channel::Ticket => {}
     }
-    if case.out_of_hours && facts.channel != Channel::Phone {
-        let severity = policy.severity(case.priority);
+    if case.out_of_hours && facts.request.channel != Channel::Phone {
+        let severity = policy.severity(case.request.priority);
         page(&mut case, AlertKey::OutOfHours, severity, &mut effects);
     }
 
@@ -202,20 +195,20 @@ fn apply(
             meet_first_response(case, at, effects);
         }
         Change::PriorityChanged { priority } => {
-            if at >= case.applied.priority && *priority != case.priority {
+            if at >= case.applied.priority && *priority != case.request.priority {
                 case.applied.priority = at;
-                case.priority = *priority;
+                case.request.priority = *priority;
                 recompute_deadlines(policy, case)?;
             }
         }
         Change::Reclassified { plan, labels } => {
             if at >= case.applied.labels {
                 case.applied.labels = at;
-                case.labels = labels.clone();
+                case.request.labels = labels.clone();
             }
-            if at >= case.applied.plan && *plan != case.plan {
+            if at >= case.applied.plan && *plan != case.request.plan {
                 case.applied.plan = at;
-                case.plan = *plan;
+                case.request.plan = *plan;
                 recompute_deadlines(policy, case)?;
             }
         }
@@ -237,7 +230,7 @@ fn apply(
 
 /// A priority or plan change moves every unmet deadline, computed from the original receipt.
 fn recompute_deadlines(policy: &Policy, case: &mut Case) -> Result<(), DecideError> {
-    let deadlines = policy.deadlines(&case.request())?;
+    let deadlines = policy.deadlines(&case.deadline_request())?;
     if let (Some(clock), Some(due)) = (case.dispatch.as_mut(), deadlines.dispatch_due)
         && clock.is_pending()
     {
@@ -305,7 +298,7 @@ fn evaluate(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<
 }
 
 fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
-    let severity = policy.severity(case.priority);
+    let severity = policy.severity(case.request.priority);
     if let Some(clock) = case
         .dispatch
         .as_mut()
@@ -326,7 +319,11 @@ fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: 
         .filter(|c| c.is_pending() && c.due <= now)
     {
         clock.breached_at = Some(now);
-        let email = case.requester.as_ref().and_then(|r| r.email.clone());
+        let email = case
+            .request
+            .requester
+            .as_ref()
+            .and_then(|r| r.email.clone());
         match email {
             Some(to) => effects.push(Effect::SendEmail {
                 email: EmailKind::ChatFallback,

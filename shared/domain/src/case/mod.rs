@@ -6,11 +6,10 @@ mod event;
 mod machine;
 
 pub use effect::{AlertContext, AlertKey, Effect, EmailKind, SlackKind, TimerChange, TimerKind};
-pub use event::{CaseEvent, CaseFacts, Change, Input, Requester, Voicemail};
+pub use event::{CaseEvent, CaseFacts, Change, Input, RequestFacts, Requester, Voicemail};
 pub use machine::{DecideError, Decision, decide};
 
 use crate::deadlines::Request;
-use crate::policy::{Channel, Labels, Plan, Priority};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -165,20 +164,8 @@ impl FieldTimes {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
     pub id: CaseId,
-    pub channel: Channel,
-    pub plan: Plan,
-    pub priority: Priority,
-    pub received: Timestamp,
-    #[serde(default)]
-    pub labels: Labels,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requester: Option<Requester>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voicemail: Option<Voicemail>,
+    #[serde(flatten)]
+    pub request: RequestFacts,
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
@@ -202,12 +189,13 @@ pub struct Case {
 }
 
 impl Case {
-    pub fn request(&self) -> Request {
+    /// What the deadlines are computed from.
+    pub fn deadline_request(&self) -> Request {
         Request {
-            received: self.received,
-            plan: self.plan,
-            priority: self.priority,
-            channel: self.channel,
+            received: self.request.received,
+            plan: self.request.plan,
+            priority: self.request.priority,
+            channel: self.request.channel,
         }
     }
 

@@ -200,7 +200,7 @@ impl EncodedWrite {
         Ok(Self {
             expected_version: write.expected_version,
             event_id: write.event_id,
-            received: nanos(write.case.received),
+            received: nanos(write.case.request.received),
             next_due: write.case.next_due().map(nanos),
             document: stored::encode_case(&write.case)
                 .map_err(|error| stored_error(&format!("case {id}"), error))?,

@@ -2,7 +2,7 @@
 //! a log capture.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use domain::case::{AlertContext, CaseId, Requester, Voicemail};
+use domain::case::{AlertContext, CaseId, RequestFacts, Requester, Voicemail};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -12,24 +12,26 @@ use std::time::Duration;
 pub fn ticket() -> AlertContext {
     AlertContext {
         case_id: CaseId::parse("zendesk-5158").unwrap(),
-        channel: Channel::Ticket,
-        plan: Plan::Standard,
-        priority: Priority::High,
-        received: "2026-03-02T09:00:00Z".parse().unwrap(),
+        request: RequestFacts {
+            channel: Channel::Ticket,
+            plan: Plan::Standard,
+            priority: Priority::High,
+            received: "2026-03-02T09:00:00Z".parse().unwrap(),
+            labels: Labels {
+                cluster: Some("c42".into()),
+                website: Some("shop.example".into()),
+            },
+            subject: Some("Site down".into()),
+            requester: Some(Requester {
+                name: Some("Jürgen Weiß".into()),
+                email: Some("jw@example.org".into()),
+            }),
+            link: Some("https://acme.zendesk.com/agent/tickets/5158".into()),
+            voicemail: None,
+        },
         dispatch_due: Some("2026-03-02T10:00:00Z".parse().unwrap()),
         first_response_due: "2026-03-02T13:00:00Z".parse().unwrap(),
         out_of_hours: false,
-        labels: Labels {
-            cluster: Some("c42".into()),
-            website: Some("shop.example".into()),
-        },
-        subject: Some("Site down".into()),
-        requester: Some(Requester {
-            name: Some("Jürgen Weiß".into()),
-            email: Some("jw@example.org".into()),
-        }),
-        link: Some("https://acme.zendesk.com/agent/tickets/5158".into()),
-        voicemail: None,
     }
 }
 
@@ -37,21 +39,23 @@ pub fn ticket() -> AlertContext {
 pub fn chat() -> AlertContext {
     AlertContext {
         case_id: CaseId::parse("intercom-1295").unwrap(),
-        channel: Channel::Chat,
-        plan: Plan::Enterprise,
-        priority: Priority::Normal,
-        received: "2026-03-02T21:15:00Z".parse().unwrap(),
+        request: RequestFacts {
+            channel: Channel::Chat,
+            plan: Plan::Enterprise,
+            priority: Priority::Normal,
+            received: "2026-03-02T21:15:00Z".parse().unwrap(),
+            labels: Labels::default(),
+            subject: None,
+            requester: Some(Requester {
+                name: Some("Ada".into()),
+                email: None,
+            }),
+            link: None,
+            voicemail: None,
+        },
         dispatch_due: None,
         first_response_due: "2026-03-03T05:15:00Z".parse().unwrap(),
         out_of_hours: true,
-        labels: Labels::default(),
-        subject: None,
-        requester: Some(Requester {
-            name: Some("Ada".into()),
-            email: None,
-        }),
-        link: None,
-        voicemail: None,
     }
 }
 
@@ -59,23 +63,25 @@ pub fn chat() -> AlertContext {
 pub fn voicemail() -> AlertContext {
     AlertContext {
         case_id: CaseId::parse("twilio-RE42").unwrap(),
-        channel: Channel::Phone,
-        plan: Plan::Enterprise,
-        priority: Priority::Urgent,
-        received: "2026-03-07T03:10:00Z".parse().unwrap(),
+        request: RequestFacts {
+            channel: Channel::Phone,
+            plan: Plan::Enterprise,
+            priority: Priority::Urgent,
+            received: "2026-03-07T03:10:00Z".parse().unwrap(),
+            labels: Labels::default(),
+            subject: None,
+            requester: None,
+            link: None,
+            voicemail: Some(Voicemail {
+                caller: "+4930123456".into(),
+                called: "+4940999000".into(),
+                duration_seconds: 65,
+                recording_url: Some("https://api.twilio.com/Recordings/RE42".into()),
+            }),
+        },
         dispatch_due: None,
         first_response_due: "2026-03-07T03:40:00Z".parse().unwrap(),
         out_of_hours: true,
-        labels: Labels::default(),
-        subject: None,
-        requester: None,
-        link: None,
-        voicemail: Some(Voicemail {
-            caller: "+4930123456".into(),
-            called: "+4940999000".into(),
-            duration_seconds: 65,
-            recording_url: Some("https://api.twilio.com/Recordings/RE42".into()),
-        }),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::config::{self, ConfigError};
 use crate::lenient::Id;
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
 use crate::{Classifier, Webhook, json, signature};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Requester, Status};
+use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
 use domain::policy::{Channel, Plan, Priority};
 use env_config::Secret;
 use http::Method;
@@ -197,7 +197,7 @@ impl IntercomHandler {
                 Change::Solved
             }
             Topic::PriorityUpdated => Change::PriorityChanged {
-                priority: snapshot.priority,
+                priority: snapshot.request.priority,
             },
             Topic::UserReplied => Change::CustomerReplied,
         };
@@ -267,15 +267,17 @@ impl IntercomHandler {
             .filter(|r| r.name.is_some() || r.email.is_some());
 
         Ok(CaseFacts {
-            channel: Channel::Chat,
-            plan,
-            priority,
-            received: unix(conversation.created_at, "data.item.created_at")?,
-            labels: self.classifier.labels.labels(tags.iter().copied()),
-            subject,
-            requester,
-            link: None,
-            voicemail: None,
+            request: RequestFacts {
+                channel: Channel::Chat,
+                plan,
+                priority,
+                received: unix(conversation.created_at, "data.item.created_at")?,
+                labels: self.classifier.labels.labels(tags.iter().copied()),
+                subject,
+                requester,
+                link: None,
+                voicemail: None,
+            },
             status: if closed { Status::Solved } else { Status::Open },
             assignee: conversation
                 .admin_assignee_id

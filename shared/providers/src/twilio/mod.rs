@@ -12,7 +12,7 @@ mod wire;
 use crate::config::{self, ConfigError};
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
 use crate::{Classifier, Webhook, signature};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Status, Voicemail};
+use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Status, Voicemail};
 use domain::policy::{Channel, Labels, Priority};
 use env_config::Secret;
 use http::Method;
@@ -276,21 +276,23 @@ impl TwilioHandler {
             None => format!("Missed call from {caller}"),
         };
         let snapshot = CaseFacts {
-            channel: Channel::Phone,
-            plan: self.classifier.plans.plan_for_called_number(&called),
-            // The phone line is for emergencies.
-            priority: Priority::Urgent,
-            received,
-            labels: Labels::default(),
-            subject: Some(subject),
-            requester: None,
-            link: None,
-            voicemail: Some(Voicemail {
-                caller,
-                called,
-                duration_seconds,
-                recording_url,
-            }),
+            request: RequestFacts {
+                channel: Channel::Phone,
+                plan: self.classifier.plans.plan_for_called_number(&called),
+                // The phone line is for emergencies.
+                priority: Priority::Urgent,
+                received,
+                labels: Labels::default(),
+                subject: Some(subject),
+                requester: None,
+                link: None,
+                voicemail: Some(Voicemail {
+                    caller,
+                    called,
+                    duration_seconds,
+                    recording_url,
+                }),
+            },
             status: Status::Open,
             assignee: None,
             first_response_at: None,

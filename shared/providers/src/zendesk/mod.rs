@@ -10,7 +10,7 @@ use crate::config::{self, ConfigError};
 use crate::lenient::Id;
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
 use crate::{Classifier, Webhook, json, signature};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, Requester, Status};
+use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
 use domain::policy::{Channel, Priority};
 use env_config::Secret;
 use http::Method;
@@ -207,7 +207,7 @@ impl ZendeskHandler {
                     && comment.author.id == detail.requester_id
                     && !comment.author.is_staff;
                 if author_is_requester && comment.author.name.is_some() {
-                    snapshot.requester = Some(Requester {
+                    snapshot.request.requester = Some(Requester {
                         name: comment.author.name.clone(),
                         email: None,
                     });
@@ -240,13 +240,13 @@ impl ZendeskHandler {
                 let change: PriorityChange = parse_part(envelope.event, "event")?;
                 let priority = match change.current {
                     Some(current) => parse_priority(current.as_deref(), "event.current")?,
-                    None => snapshot.priority,
+                    None => snapshot.request.priority,
                 };
                 Change::PriorityChanged { priority }
             }
             TicketEvent::TagsChanged => Change::Reclassified {
-                plan: snapshot.plan,
-                labels: snapshot.labels.clone(),
+                plan: snapshot.request.plan,
+                labels: snapshot.request.labels.clone(),
             },
             TicketEvent::Removed => Change::Solved,
             TicketEvent::Undeleted if snapshot.status == Status::Open => Change::Reopened,
@@ -265,24 +265,26 @@ impl ZendeskHandler {
     fn snapshot(&self, detail: &TicketDetail, ticket_id: &str) -> Result<CaseFacts, Rejection> {
         let tags: Vec<&str> = detail.tags.iter().flatten().map(String::as_str).collect();
         Ok(CaseFacts {
-            channel: Channel::Ticket,
-            plan: self.classifier.plans.plan_for_tags(tags.iter().copied()),
-            priority: parse_priority(detail.priority.as_deref(), "detail.priority")?,
-            received: detail.created_at,
-            labels: self.classifier.labels.labels(tags.iter().copied()),
-            subject: detail
-                .subject
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-            requester: None,
-            link: self
-                .config
-                .subdomain
-                .as_ref()
-                .map(|sub| format!("https://{sub}.zendesk.com/agent/tickets/{ticket_id}")),
-            voicemail: None,
+            request: RequestFacts {
+                channel: Channel::Ticket,
+                plan: self.classifier.plans.plan_for_tags(tags.iter().copied()),
+                priority: parse_priority(detail.priority.as_deref(), "detail.priority")?,
+                received: detail.created_at,
+                labels: self.classifier.labels.labels(tags.iter().copied()),
+                subject: detail
+                    .subject
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+                requester: None,
+                link: self
+                    .config
+                    .subdomain
+                    .as_ref()
+                    .map(|sub| format!("https://{sub}.zendesk.com/agent/tickets/{ticket_id}")),
+                voicemail: None,
+            },
             status: parse_status(detail.status.as_deref(), "detail.status")?,
             assignee: detail.assignee_id.clone().and_then(Id::into_some),
             first_response_at: None,
