@@ -160,7 +160,8 @@ impl FieldTimes {
     }
 }
 
-/// The state of a tracked request. Serialized as the stored case document.
+/// The state of a tracked request. Stored through `app::stored::StoredCaseV1`, never through
+/// this type's own serde.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
     pub id: CaseId,
