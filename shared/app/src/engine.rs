@@ -30,6 +30,12 @@ pub struct EngineSettings {
     /// Backoff before the second attempt; doubles per attempt up to `max_retry_delay`.
     pub first_retry_delay: Duration,
     pub max_retry_delay: Duration,
+    /// The longest a receiver's `Retry-After` is honoured: a throttled destination must not
+    /// park a page for hours (or, with an absurd value, forever).
+    pub max_retry_after: Duration,
+    /// An effect still undelivered this long after it was decided is marked failed (and stays
+    /// visible) instead of being retried on.
+    pub max_delivery_age: Duration,
     /// How long a claimed outbox item is reserved for its deliverer.
     pub delivery_lease: Duration,
     /// Cases or items handled per sweep or delivery round.
@@ -43,6 +49,8 @@ impl Default for EngineSettings {
             max_delivery_attempts: 10,
             first_retry_delay: Duration::from_secs(30),
             max_retry_delay: Duration::from_secs(30 * 60),
+            max_retry_after: Duration::from_secs(5 * 60),
+            max_delivery_age: Duration::from_secs(24 * 60 * 60),
             delivery_lease: Duration::from_secs(120),
             batch_size: 100,
         }
@@ -504,12 +512,25 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                         error: format!("{reason} (after {attempts} attempts)"),
                     };
                 }
-                let delay = self
-                    .retry_delay(item.attempts)
-                    .max(retry_after.unwrap_or_default());
-                let at = self
-                    .clock
-                    .now()
+                let now = self.clock.now();
+                let age = now.duration_since(item.created_at);
+                if age
+                    >= SignedDuration::try_from(self.settings.max_delivery_age)
+                        .unwrap_or(SignedDuration::MAX)
+                {
+                    warn!(case_id = %item.case_id, key = %item.key, %effect, attempts, %reason, "delivery failed; too old to retry");
+                    return DeliveryOutcome::Failed {
+                        error: format!(
+                            "{reason} (still undelivered {} h after it was decided)",
+                            age.as_hours()
+                        ),
+                    };
+                }
+                let retry_after = retry_after
+                    .unwrap_or_default()
+                    .min(self.settings.max_retry_after);
+                let delay = self.retry_delay(item.attempts).max(retry_after);
+                let at = now
                     .checked_add(SignedDuration::try_from(delay).unwrap_or(SignedDuration::MAX))
                     .unwrap_or(Timestamp::MAX);
                 warn!(case_id = %item.case_id, key = %item.key, %effect, attempts, %reason, retry_at = %at, "delivery failed; will retry");

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use app::ports::{
-    CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, ManualClock, NotifyError, OutboxItem,
-    StoreError, StoredCase, TimerError, Timers,
+    CaseReader, CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, ManualClock, NotifyError,
+    OutboxItem, StoreError, StoredCase, TimerError, Timers,
 };
 use app::{Deliver, Engine, EngineError, EngineSettings, FireOutcome, IngestOutcome};
 use domain::Timestamp;
@@ -346,4 +346,84 @@ async fn an_applied_event_delivers_what_it_decided_and_nothing_twice() {
             .version,
         1
     );
+}
+
+/// Answers every effect "too many requests", asking to wait the given time.
+#[derive(Debug)]
+struct Throttled(Duration);
+
+impl Deliver for Throttled {
+    async fn deliver(&self, _case: &CaseId, _effect: &Effect) -> Result<Delivered, NotifyError> {
+        Err(NotifyError::Retryable {
+            reason: "429 Too Many Requests".into(),
+            retry_after: Some(self.0),
+        })
+    }
+}
+
+/// An Enterprise ticket opened on a Saturday pages at once; its effects go to `deliver`.
+async fn saturday_page<D: Deliver>(
+    deliver: D,
+    clock: &ManualClock,
+) -> (Engine<SqliteStore, NoTimers, D>, CaseId) {
+    let saturday: Timestamp = "2026-03-07T09:00:00Z".parse().unwrap();
+    clock.set(saturday);
+    let mut event = ticket_opened("zendesk-9", "evt-9");
+    event.occurred_at = saturday;
+    event.snapshot.request.received = saturday;
+    let policy = Arc::new(policy_file::default_policy().unwrap());
+    let engine = Engine::new(
+        policy,
+        SqliteStore::in_memory().unwrap(),
+        NoTimers,
+        deliver,
+        Arc::new(clock.clone()) as Arc<dyn Clock>,
+    );
+    engine.ingest(&event).await.unwrap();
+    (engine, event.case_id)
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_cap_holds_an_effect_back_only_for_the_cap() {
+    for asked in [
+        Duration::from_secs(100_000),
+        Duration::from_secs(9_000_000_000),
+    ] {
+        let clock = ManualClock::new(t0());
+        let (engine, case) = saturday_page(Throttled(asked), &clock).await;
+        let now = clock.now();
+
+        engine.deliver_outbox(Some(&case)).await.unwrap();
+
+        let items = engine.store().outbox_of(&case).await.unwrap();
+        assert!(!items.is_empty());
+        let cap = SignedDuration::from_mins(5);
+        for item in items {
+            assert_eq!(item.state, app::ports::DeliveryState::Pending, "{item:?}");
+            assert!(
+                item.next_attempt_at <= now + cap,
+                "Retry-After {asked:?} parked {} until {}",
+                item.key,
+                item.next_attempt_at
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_effect_still_undelivered_a_day_after_it_was_decided_is_marked_failed() {
+    let clock = ManualClock::new(t0());
+    let (engine, case) = saturday_page(Throttled(Duration::ZERO), &clock).await;
+    engine.deliver_outbox(Some(&case)).await.unwrap();
+
+    clock.advance(SignedDuration::from_hours(24) + SignedDuration::from_mins(1));
+    engine.deliver_outbox(Some(&case)).await.unwrap();
+
+    let items = engine.store().outbox_of(&case).await.unwrap();
+    assert!(!items.is_empty());
+    for item in items {
+        assert_eq!(item.state, app::ports::DeliveryState::Failed, "{item:?}");
+        let error = item.last_error.unwrap_or_default();
+        assert!(error.contains("undelivered 24 h after"), "{error}");
+    }
 }
