@@ -75,10 +75,68 @@ pub enum StartError {
     },
     #[error(transparent)]
     HttpClient(#[from] HttpClientError),
+    #[error(
+        "PUBLIC_BASE_URL is not set, and the server listens on {0}, beyond loopback: Twilio signs \
+         the URL it calls, so set PUBLIC_BASE_URL to the URL Twilio is given"
+    )]
+    PublicBaseUrlRequired(SocketAddr),
+    #[error(
+        "the store {0} is an empty file: refusing to start on it (it is not replaced); move it \
+         away to start with a new store, or restore it from a backup"
+    )]
+    EmptyStore(PathBuf),
     #[error("another server uses the data directory {0} (it holds {LOCK_FILE})")]
     DataDirInUse(PathBuf),
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The data directory holds the cases and the generated secrets: its owner's alone (0700).
+fn prepare_data_dir(dir: &std::path::Path) -> Result<(), StartError> {
+    let failed = |source| StartError::DataDir {
+        dir: dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// A zero-length database file is a store lost (a failed copy, a full disk): SQLite would
+/// silently take it for a new, empty one.
+fn refuse_empty_store(dir: &std::path::Path) -> Result<(), StartError> {
+    let path = dir.join(SqliteStore::FILE_NAME);
+    match std::fs::metadata(&path) {
+        Ok(metadata) if metadata.len() == 0 => Err(StartError::EmptyStore(path)),
+        _ => Ok(()),
+    }
+}
+
+/// The database and its WAL files are readable by the owner only (0600).
+fn restrict_store_files(dir: &std::path::Path) -> Result<(), StartError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = dir.join(format!("{}{suffix}", SqliteStore::FILE_NAME));
+            match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(StartError::DataDir {
+                        dir: dir.to_owned(),
+                        source: error,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Held for as long as the server runs: one server per data directory.
@@ -86,15 +144,14 @@ const LOCK_FILE: &str = "server.lock";
 
 fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
     let path = dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| StartError::DataDir {
-            dir: dir.to_owned(),
-            source,
-        })?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&path).map_err(|source| StartError::DataDir {
+        dir: dir.to_owned(),
+        source,
+    })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(StartError::DataDirInUse(dir.to_owned())),
@@ -129,10 +186,13 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         engine: engine_settings,
     } = options;
     let addr = listener.local_addr()?;
-    std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir {
-        dir: data_dir.clone(),
-        source,
-    })?;
+    // Twilio signs the URL it calls: beyond loopback, `http://<listen address>` is not that URL
+    // and every callback would get 401, without a word.
+    if !addr.ip().is_loopback() && lookup("PUBLIC_BASE_URL").is_none_or(|url| url.trim().is_empty())
+    {
+        return Err(StartError::PublicBaseUrlRequired(addr));
+    }
+    prepare_data_dir(&data_dir)?;
     let secrets = DevSecrets::load_or_create(&data_dir).map_err(|source| StartError::DataDir {
         dir: data_dir.clone(),
         source,
@@ -140,10 +200,12 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
     let settings = Settings::read(&*lookup, &secrets, &format!("http://{addr}"))?;
 
     let directory_lock = lock_data_dir(&data_dir)?;
+    refuse_empty_store(&data_dir)?;
     let store = SqliteStore::open(&data_dir).map_err(|source| StartError::Store {
         dir: data_dir.clone(),
         source,
     })?;
+    restrict_store_files(&data_dir)?;
     let released = store
         .release_stale_leases()
         .await
