@@ -146,10 +146,31 @@ fn store_error(source: &app::ports::StoreError) -> Response {
         .into_response()
 }
 
+/// The longest request path logged: paths come from anyone, before any authentication.
+const MAX_LOGGED_PATH_CHARS: usize = 200;
+
+/// The path as logged: at most [`MAX_LOGGED_PATH_CHARS`] characters (then `…`), control
+/// characters escaped so that one request stays one log line.
+fn logged_path(path: &str) -> String {
+    let mut logged = String::with_capacity(path.len().min(MAX_LOGGED_PATH_CHARS + 3));
+    for (index, c) in path.chars().enumerate() {
+        if index == MAX_LOGGED_PATH_CHARS {
+            logged.push('…');
+            break;
+        }
+        if c.is_control() {
+            logged.extend(c.escape_default());
+        } else {
+            logged.push(c);
+        }
+    }
+    logged
+}
+
 /// One log line per request: method, path (no query: it may carry tokens), status, latency.
 async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let path = logged_path(request.uri().path());
     let started = Instant::now();
     let response = next.run(request).await;
     info!(
@@ -160,4 +181,20 @@ async fn log_request(request: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_path_is_cut_and_stays_on_one_line() {
+        assert_eq!(logged_path("/api/cases"), "/api/cases");
+        let long = format!("/{}", "a".repeat(60_000));
+        let logged = logged_path(&long);
+        assert_eq!(logged.chars().count(), MAX_LOGGED_PATH_CHARS + 1);
+        assert!(logged.ends_with('…'));
+        assert_eq!(logged_path("/x\nINFO forged"), "/x\\nINFO forged");
+        assert_eq!(logged_path("/x\nINFO forged").lines().count(), 1);
+    }
 }

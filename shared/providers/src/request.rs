@@ -93,12 +93,21 @@ impl<'a> RawRequest<'a> {
 }
 
 /// Provider-chosen text echoed in a reason, bounded so a hostile value cannot bloat logs.
-pub(crate) fn excerpt(text: &str) -> &str {
-    match text.char_indices().nth(80) {
-        Some((end, _)) => &text[..end],
-        None => text,
+pub(crate) fn excerpt(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len().min(EXCERPT_CHARS));
+    for c in text.chars().take(EXCERPT_CHARS) {
+        // A newline in a signed provider string must not start a forged log line.
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
     }
+    shown
 }
+
+/// How much of a provider's text a reason quotes.
+const EXCERPT_CHARS: usize = 80;
 
 /// What a verified, well-formed request means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +242,15 @@ pub fn respond(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_excerpt_is_bounded_and_one_line() {
+        let forged = "completed\n2026-11-30T10:00:00Z INFO forged line";
+        let shown = excerpt(forged);
+        assert_eq!(shown.lines().count(), 1, "{shown}");
+        assert!(shown.contains("\\n"), "{shown}");
+        assert_eq!(excerpt(&"x".repeat(500)).len(), 80);
+    }
 
     #[test]
     fn each_rejection_maps_to_its_status() {
