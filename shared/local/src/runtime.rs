@@ -5,10 +5,11 @@
 use crate::dev_secrets::DevSecrets;
 use crate::due_loop::{DueLoopTimers, run_due_loop};
 use crate::http_server::{self, ServerLimits};
-use crate::store::SqliteStore;
+use crate::store::{Pruned, SqliteStore};
 use api::{AppState, Webhooks};
 use app::ports::{Clock, StoreError};
 use app::{Engine, EngineSettings, Notifiers};
+use domain::jiff::SignedDuration;
 use domain::policy::Policy;
 use notify::{
     ConfigError, HttpClientError, LogMailer, NotifierSettings, PagerDutyClient, SlackWebhook,
@@ -171,6 +172,7 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     due_loop: JoinHandle<()>,
+    pruning: JoinHandle<()>,
     /// The exclusive lock on the data directory, released when the server is dropped.
     _directory_lock: std::fs::File,
 }
@@ -222,10 +224,12 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
     let webhooks = settings.webhooks(&policy);
     let notifiers = settings.notifiers.notifiers(settings.mailer)?;
     let timers = DueLoopTimers::new();
+    let store = Arc::new(store);
+    let pruning_clock = Arc::clone(&clock);
     let engine = Arc::new(
         Engine::new(
             Arc::new(policy),
-            Arc::new(store),
+            Arc::clone(&store),
             timers.clone(),
             notifiers,
             clock,
@@ -243,6 +247,12 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         timers.clone(),
         stopped.clone(),
         due_loop_idle,
+    ));
+    let pruning = tokio::spawn(prune_history(
+        store,
+        pruning_clock,
+        settings.retention,
+        stopped.clone(),
     ));
     let router = api::router(state);
     let mut server_stopped = stopped;
@@ -262,8 +272,66 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         shutdown,
         server,
         due_loop,
+        pruning,
         _directory_lock: directory_lock,
     })
+}
+
+/// The default retention of the embedded store's history.
+const DEFAULT_RETENTION_DAYS: u64 = 400;
+
+fn retention(setting: &impl Fn(&str) -> Option<String>) -> Result<Duration, StartError> {
+    const NAME: &str = "RETENTION_DAYS";
+    let days = match env_config::optional(setting, NAME) {
+        None => DEFAULT_RETENTION_DAYS,
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|days| (1..=36_500).contains(days))
+            .ok_or_else(|| StartError::Config {
+                component: "store",
+                source: env_config::ConfigError::Invalid {
+                    name: NAME,
+                    reason: format!("{text:?} is not a number of days from 1 to 36500"),
+                },
+            })?,
+    };
+    Ok(Duration::from_secs(days * 24 * 60 * 60))
+}
+
+/// How often the embedded store's history is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// Prunes what only history needs and is older than `retention`, at start and every
+/// [`PRUNE_EVERY`], until the server stops. A failed round is logged and tried again later.
+async fn prune_history(
+    store: Arc<SqliteStore>,
+    clock: Arc<dyn Clock>,
+    retention: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let retention = SignedDuration::try_from(retention).unwrap_or(SignedDuration::MAX);
+    loop {
+        let before = clock
+            .now()
+            .checked_sub(retention)
+            .unwrap_or(domain::Timestamp::MIN);
+        match store.prune(before).await {
+            Ok(pruned) if pruned != Pruned::default() => info!(
+                events = pruned.events,
+                timeline = pruned.timeline,
+                outbox = pruned.outbox,
+                %before,
+                "pruned history older than the retention age"
+            ),
+            Ok(_) => {}
+            Err(error) => warn!(%error, "pruning failed; trying again later"),
+        }
+        tokio::select! {
+            _ = stopped.wait_for(|stop| *stop) => return,
+            () = tokio::time::sleep(PRUNE_EVERY) => {}
+        }
+    }
 }
 
 /// What the local server reads from its environment, once: the webhook secrets (each falls
@@ -276,6 +344,9 @@ pub struct Settings {
     pub twilio: TwilioConfig,
     pub notifiers: NotifierSettings,
     pub mailer: LogMailer,
+    /// `RETENTION_DAYS` (default 400): how long applied event ids, timelines and delivered
+    /// outbox items are kept.
+    pub retention: Duration,
 }
 
 impl Settings {
@@ -297,6 +368,7 @@ impl Settings {
             twilio: TwilioConfig::from_env(setting).map_err(config("twilio"))?,
             notifiers: NotifierSettings::from_lookup(setting).map_err(config("notify"))?,
             mailer: LogMailer::from_lookup(setting),
+            retention: retention(&setting)?,
         })
     }
 
@@ -339,6 +411,7 @@ impl RunningServer {
             .await
             .map_err(|error| StartError::Io(std::io::Error::other(error)))?;
         let _ = self.due_loop.await;
+        let _ = self.pruning.await;
         info!("support-sla stopped");
         Ok(served?)
     }
@@ -347,6 +420,23 @@ impl RunningServer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_is_kept_400_days_unless_retention_days_says_otherwise() {
+        let days = |n: u64| Duration::from_secs(n * 24 * 60 * 60);
+        assert_eq!(retention(&|_: &str| None).unwrap(), days(400));
+        assert_eq!(
+            retention(&|_: &str| Some("30".to_owned())).unwrap(),
+            days(30)
+        );
+        for bad in ["0", "-5", "a year", "99999999"] {
+            let error = retention(&|_: &str| Some(bad.to_owned())).unwrap_err();
+            assert!(
+                error.to_string().contains("RETENTION_DAYS"),
+                "{bad}: {error}"
+            );
+        }
+    }
 
     #[test]
     fn settings_fall_back_to_the_generated_secrets_and_errors_name_the_variable() {

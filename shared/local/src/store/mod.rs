@@ -150,6 +150,36 @@ impl SqliteStore {
         .await
     }
 
+    /// Deletes what only history needs from before `before`: applied event ids, timeline
+    /// entries, and outbox items that reached a final state. Cases and pending outbox items
+    /// are kept whatever their age.
+    pub async fn prune(&self, before: Timestamp) -> Result<Pruned, StoreError> {
+        let before = nanos(before);
+        self.with_conn("prune", move |conn| {
+            let events = conn
+                .execute(
+                    "DELETE FROM applied_events WHERE applied_at < ?1",
+                    params![before],
+                )
+                .ctx("prune applied event ids")?;
+            let timeline = conn
+                .execute("DELETE FROM timeline WHERE at < ?1", params![before])
+                .ctx("prune timeline entries")?;
+            let outbox = conn
+                .execute(
+                    "DELETE FROM outbox WHERE state <> 'pending' AND created_at < ?1",
+                    params![before],
+                )
+                .ctx("prune finished outbox items")?;
+            Ok(Pruned {
+                events,
+                timeline,
+                outbox,
+            })
+        })
+        .await
+    }
+
     /// Run `op` on the store's thread, inside a transaction (see `worker`).
     async fn with_conn<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
     where
@@ -158,6 +188,14 @@ impl SqliteStore {
     {
         self.worker.run(op, f).await
     }
+}
+
+/// How many rows one [`SqliteStore::prune`] deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pruned {
+    pub events: usize,
+    pub timeline: usize,
+    pub outbox: usize,
 }
 
 /// A [`CaseWrite`] with its JSON encoded, ready to be written under the lock.
