@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use app::ports::{CaseStore, Timers};
-use app::{Deliver, Engine, IngestOutcome};
+use app::{Deliver, Engine, EngineError, IngestOutcome};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -124,7 +124,8 @@ fn rejected(rejection: &Rejection, method: &Method) -> Response {
 }
 
 /// Ingest every event of the request; 202 once all are stored, 200 if all were duplicates,
-/// 503/500 when the store failed (the provider retries; dedup makes that harmless).
+/// 503/500 when the store failed (the provider retries; dedup makes that harmless), 422 for an
+/// event the engine can never decide.
 async fn store<S: CaseStore, T: Timers, D: Deliver>(
     engine: &Arc<Engine<S, T, D>>,
     events: &[CaseEvent],
@@ -142,6 +143,15 @@ async fn store<S: CaseStore, T: Timers, D: Deliver>(
                 }
             }
             Ok(IngestOutcome::Duplicate) => {}
+            Err(source @ EngineError::Decide { .. }) => {
+                // Retrying cannot help: answer 4xx so the provider stops, and leave the event
+                // in the log for an operator.
+                error!(case_id = %event.case_id, event_id = %event.event_id, error = %source, "event cannot be decided; refused");
+                failure = Some(StoreFailure::Undecidable {
+                    reason: format!("event {} cannot be decided: {source}", event.event_id),
+                });
+                break;
+            }
             Err(source) => {
                 error!(case_id = %event.case_id, event_id = %event.event_id, error = %source, "event not stored");
                 failure = Some(if source.is_retryable() {

@@ -427,3 +427,36 @@ async fn an_effect_still_undelivered_a_day_after_it_was_decided_is_marked_failed
         assert!(error.contains("undelivered 24 h after"), "{error}");
     }
 }
+
+#[tokio::test]
+async fn an_event_whose_deadlines_cannot_be_computed_is_refused_as_not_retryable() {
+    // 400 company days off in a row: no open time within the calendar's search bound.
+    let mut day = domain::jiff::civil::date(2026, 3, 1);
+    let mut closed = Vec::new();
+    for _ in 0..400 {
+        closed.push(format!("\"{day}\""));
+        day = day.tomorrow().unwrap();
+    }
+    let text = policy_file::DEFAULT_POLICY_TOML.replacen(
+        "extra_closed = []",
+        &format!("extra_closed = [{}]", closed.join(", ")),
+        1,
+    );
+    let policy = Arc::new(policy_file::parse_policy(&text).unwrap());
+    let clock = ManualClock::new(t0());
+    let engine = Engine::new(
+        policy,
+        SqliteStore::in_memory().unwrap(),
+        NoTimers,
+        Accepting::default(),
+        Arc::new(clock) as Arc<dyn Clock>,
+    );
+
+    let error = engine
+        .ingest(&ticket_opened("zendesk-11", "evt-11"))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(error, EngineError::Decide { .. }), "{error}");
+    assert!(!error.is_retryable());
+}

@@ -195,12 +195,15 @@ pub type Reply = (StatusCode, serde_json::Value);
 
 /// Why accepted events could not be stored. Both make the provider retry later, which is
 /// what we want: dedup on the event id makes the retry harmless.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreFailure {
     /// Temporary (throttled, timed out): 503, which Zendesk and Intercom retry.
     Unavailable,
     /// Anything else: 500.
     Failed,
+    /// The event can never be decided (the engine refused it, not the store): 422, which
+    /// providers do not retry, so it is not retried forever.
+    Undecidable { reason: String },
 }
 
 /// The reply for `count` accepted events once the caller tried to store them.
@@ -217,6 +220,10 @@ pub fn stored_reply(count: usize, store: Result<(), StoreFailure>) -> Reply {
         Err(StoreFailure::Failed) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({ "error": "store_failed", "reason": "the events could not be stored; retry later" }),
+        ),
+        Err(StoreFailure::Undecidable { reason }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "error": "undecidable", "reason": reason }),
         ),
     }
 }

@@ -177,6 +177,18 @@ fn accepted_events_are_202_once_stored_and_retryable_when_not() {
         respond(&outcome, |_| Err(StoreFailure::Failed)).0,
         StatusCode::INTERNAL_SERVER_ERROR
     );
+    let (status, body) = respond(&outcome, |_| {
+        Err(StoreFailure::Undecidable {
+            reason: "event e1 cannot be decided: no open time".into(),
+        })
+    });
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "never retried forever"
+    );
+    assert_eq!(body["error"], "undecidable");
+    assert!(body["reason"].as_str().unwrap().contains("e1"), "{body}");
     // The same, for an async caller that stores on its own and then asks for the reply.
     assert_eq!(stored_reply(1, Ok(())).0, StatusCode::ACCEPTED);
 }
