@@ -45,6 +45,11 @@ where
     routes::<S, T, D>()
         .route("/api/cases", get(list_cases::<S, T, D>))
         .route("/api/cases/{case_id}", get(case_detail::<S, T, D>))
+        .route("/api/reports/compliance", get(compliance_json::<S, T, D>))
+        .route(
+            "/api/reports/compliance.csv",
+            get(compliance_csv::<S, T, D>),
+        )
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -103,6 +108,68 @@ async fn list_cases<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
             axum::Json(json!({ "cases": views })).into_response()
         }
         Err(source) => store_error(&source),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    month: Option<String>,
+}
+
+/// The month's compliance report (docs/reports.md), over every stored case.
+async fn compliance_report<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
+    state: &AppState<S, T, D>,
+    query: ReportQuery,
+) -> Result<report::ComplianceReport, Response> {
+    let bad_request = |reason: String| {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "error": "bad_request", "reason": reason })),
+        )
+            .into_response()
+    };
+    let month: report::Month = query
+        .month
+        .as_deref()
+        .ok_or_else(|| bad_request("the query parameter month=YYYY-MM is required".into()))?
+        .parse()
+        .map_err(|error: report::MonthError| bad_request(error.to_string()))?;
+    let cases = state
+        .engine
+        .store()
+        .list_cases(usize::MAX)
+        .await
+        .map_err(|source| store_error(&source))?;
+    let engine = &state.engine;
+    Ok(report::compliance(
+        engine.policy(),
+        cases.iter().map(|stored| &stored.case),
+        month,
+        engine.now(),
+    ))
+}
+
+async fn compliance_json<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
+    State(state): State<Arc<AppState<S, T, D>>>,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    match compliance_report(&state, query).await {
+        Ok(report) => axum::Json(report).into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn compliance_csv<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
+    State(state): State<Arc<AppState<S, T, D>>>,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    match compliance_report(&state, query).await {
+        Ok(report) => (
+            [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            report::to_csv(&report),
+        )
+            .into_response(),
+        Err(response) => response,
     }
 }
 
