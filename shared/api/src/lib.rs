@@ -2,8 +2,11 @@
 //! the read API. The local server, the Lambda functions (through `lambda_http`) and the tests
 //! (through `tower::ServiceExt::oneshot`) all run this same router.
 
+mod read_access;
 mod views;
 mod webhooks;
+
+pub use read_access::{READ_TOKEN_VARIABLE, ReadAccess};
 
 pub use views::{CaseDetailView, CaseView, ClockView, OutboxView};
 pub use webhooks::Webhooks;
@@ -32,17 +35,19 @@ pub struct AppState<S, T, D> {
     /// Deliver effects in a background task after answering (a long-running server), or before
     /// answering (a Lambda function, whose background work freezes after the response).
     pub deliver_in_background: bool,
+    /// Who may use the read routes (`/api/*`); webhooks are signature-only.
+    pub read_access: ReadAccess,
 }
 
 /// Every route: the webhooks, `/healthz` and the read API (the local server). The read API
-/// reads through the store's [`CaseReader`] port.
+/// reads through the store's [`CaseReader`] port and needs the state's [`ReadAccess`].
 pub fn router<S, T, D>(state: Arc<AppState<S, T, D>>) -> Router
 where
     S: CaseStore + CaseReader,
     T: Timers,
     D: Deliver,
 {
-    routes::<S, T, D>()
+    let reads = Router::new()
         .route("/api/cases", get(list_cases::<S, T, D>))
         .route("/api/cases/{case_id}", get(case_detail::<S, T, D>))
         .route("/api/reports/compliance", get(compliance_json::<S, T, D>))
@@ -50,6 +55,12 @@ where
             "/api/reports/compliance.csv",
             get(compliance_csv::<S, T, D>),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state.read_access.clone(),
+            read_access::require_read_access,
+        ));
+    routes::<S, T, D>()
+        .merge(reads)
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }

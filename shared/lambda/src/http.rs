@@ -39,6 +39,8 @@ where
         engine,
         webhooks,
         deliver_in_background: false,
+        // The webhook router has no read routes.
+        read_access: api::ReadAccess::Open,
     }))
 }
 

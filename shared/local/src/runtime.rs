@@ -6,7 +6,7 @@ use crate::dev_secrets::DevSecrets;
 use crate::due_loop::{DueLoopTimers, run_due_loop};
 use crate::http_server::{self, ServerLimits};
 use crate::store::{Pruned, SqliteStore};
-use api::{AppState, Webhooks};
+use api::{AppState, READ_TOKEN_VARIABLE, ReadAccess, Webhooks};
 use app::ports::{Clock, StoreError};
 use app::{Engine, EngineSettings, Notifiers};
 use domain::jiff::SignedDuration;
@@ -81,6 +81,12 @@ pub enum StartError {
          the URL it calls, so set PUBLIC_BASE_URL to the URL Twilio is given"
     )]
     PublicBaseUrlRequired(SocketAddr),
+    #[error(
+        "SUPPORT_SLA_READ_TOKEN is not set, and the server listens on {0}, beyond loopback: the \
+         board and the read API show subjects, caller numbers and timelines, so set \
+         SUPPORT_SLA_READ_TOKEN to the token readers must present"
+    )]
+    ReadTokenRequired(SocketAddr),
     #[error(
         "the store {0} is an empty file: refusing to start on it (it is not replaced); move it \
          away to start with a new store, or restore it from a backup"
@@ -194,6 +200,12 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
     {
         return Err(StartError::PublicBaseUrlRequired(addr));
     }
+    // Reads show what customers wrote: beyond loopback only with the token.
+    let read_access =
+        ReadAccess::from_token(lookup(READ_TOKEN_VARIABLE).and_then(env_config::Secret::new));
+    if !addr.ip().is_loopback() && !read_access.needs_token() {
+        return Err(StartError::ReadTokenRequired(addr));
+    }
     prepare_data_dir(&data_dir)?;
     let secrets = DevSecrets::load_or_create(&data_dir).map_err(|source| StartError::DataDir {
         dir: data_dir.clone(),
@@ -240,6 +252,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         engine: Arc::clone(&engine),
         webhooks,
         deliver_in_background: true,
+        read_access,
     });
     let (shutdown, stopped) = watch::channel(false);
     let due_loop = tokio::spawn(run_due_loop(
