@@ -12,7 +12,7 @@ pub use views::{CaseDetailView, CaseView, ClockView, OutboxView};
 pub use webhooks::Webhooks;
 use webhooks::{Intercom, Twilio, Zendesk, webhook};
 
-use app::ports::{CaseReader, CaseStore, Timers};
+use app::ports::{CaseReader, CaseStore, Clock, Timers};
 use app::{Deliver, Engine};
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -21,13 +21,14 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::case::CaseId;
+use domain::policy::Policy;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{error, info};
 
-/// What the routes share: the engine and the configured webhook handlers.
+/// What the webhook routes share: the engine and the configured webhook handlers.
 #[derive(Debug)]
 pub struct AppState<S, T, D> {
     pub engine: Arc<Engine<S, T, D>>,
@@ -35,34 +36,60 @@ pub struct AppState<S, T, D> {
     /// Deliver effects in a background task after answering (a long-running server), or before
     /// answering (a Lambda function, whose background work freezes after the response).
     pub deliver_in_background: bool,
-    /// Who may use the read routes (`/api/*`); webhooks are signature-only.
-    pub read_access: ReadAccess,
 }
 
-/// Every route: the webhooks, `/healthz` and the read API (the local server). The read API
-/// reads through the store's [`CaseReader`] port and needs the state's [`ReadAccess`].
-pub fn router<S, T, D>(state: Arc<AppState<S, T, D>>) -> Router
+/// What the read routes share: the store's read side, the policy and the clock the reports are
+/// computed with, and who may read. No engine: a read-only function serves them too.
+pub struct ReadState<R> {
+    pub reader: R,
+    pub policy: Arc<Policy>,
+    pub clock: Arc<dyn Clock>,
+    pub access: ReadAccess,
+}
+
+impl<R> std::fmt::Debug for ReadState<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadState")
+            .field("access", &self.access)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every route: the webhooks, `/healthz` and the reads (the local server).
+pub fn router<S, T, D, R>(state: Arc<AppState<S, T, D>>, reads: ReadState<R>) -> Router
 where
-    S: CaseStore + CaseReader,
+    S: CaseStore,
     T: Timers,
     D: Deliver,
+    R: CaseStore + CaseReader,
 {
-    let reads = Router::new()
-        .route("/api/cases", get(list_cases::<S, T, D>))
-        .route("/api/cases/{case_id}", get(case_detail::<S, T, D>))
-        .route("/api/reports/compliance", get(compliance_json::<S, T, D>))
-        .route(
-            "/api/reports/compliance.csv",
-            get(compliance_csv::<S, T, D>),
-        )
-        .route_layer(middleware::from_fn_with_state(
-            state.read_access.clone(),
-            read_access::require_read_access,
-        ));
     routes::<S, T, D>()
-        .merge(reads)
-        .layer(middleware::from_fn(log_request))
         .with_state(state)
+        .merge(read_routes(reads))
+        .layer(middleware::from_fn(log_request))
+}
+
+/// The reads only (the read API; a read-only function), each behind the [`ReadAccess`] check,
+/// plus `/healthz`.
+pub fn read_router<R: CaseStore + CaseReader>(reads: ReadState<R>) -> Router {
+    read_routes(reads)
+        .route("/healthz", get(healthz))
+        .layer(middleware::from_fn(log_request))
+}
+
+/// The read routes, reading through the store's [`CaseReader`] port.
+fn read_routes<R: CaseStore + CaseReader>(reads: ReadState<R>) -> Router {
+    let access = reads.access.clone();
+    Router::new()
+        .route("/api/cases", get(list_cases::<R>))
+        .route("/api/cases/{case_id}", get(case_detail::<R>))
+        .route("/api/reports/compliance", get(compliance_json::<R>))
+        .route("/api/reports/compliance.csv", get(compliance_csv::<R>))
+        .route_layer(middleware::from_fn_with_state(
+            access,
+            read_access::require_read_access,
+        ))
+        .with_state(Arc::new(reads))
 }
 
 /// The webhook routes and `/healthz` only: a Lambda function behind a public API exposes no
@@ -108,12 +135,12 @@ struct ListQuery {
 
 const DEFAULT_LIST_LIMIT: usize = 1000;
 
-async fn list_cases<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
-    State(state): State<Arc<AppState<S, T, D>>>,
+async fn list_cases<R: CaseStore + CaseReader>(
+    State(state): State<Arc<ReadState<R>>>,
     Query(query): Query<ListQuery>,
 ) -> Response {
     let limit = query.limit.unwrap_or(DEFAULT_LIST_LIMIT).min(10_000);
-    match state.engine.store().list_cases(limit).await {
+    match state.reader.list_cases(limit).await {
         Ok(cases) => {
             let views: Vec<CaseView> = cases.iter().map(CaseView::of).collect();
             axum::Json(json!({ "cases": views })).into_response()
@@ -128,8 +155,8 @@ struct ReportQuery {
 }
 
 /// The month's compliance report (docs/reports.md), over every stored case.
-async fn compliance_report<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
-    state: &AppState<S, T, D>,
+async fn compliance_report<R: CaseStore + CaseReader>(
+    state: &ReadState<R>,
     query: ReportQuery,
 ) -> Result<report::ComplianceReport, Response> {
     let bad_request = |reason: String| {
@@ -146,22 +173,20 @@ async fn compliance_report<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
         .parse()
         .map_err(|error: report::MonthError| bad_request(error.to_string()))?;
     let cases = state
-        .engine
-        .store()
+        .reader
         .list_cases(usize::MAX)
         .await
         .map_err(|source| store_error(&source))?;
-    let engine = &state.engine;
     Ok(report::compliance(
-        engine.policy(),
+        &state.policy,
         cases.iter().map(|stored| &stored.case),
         month,
-        engine.now(),
+        state.clock.now(),
     ))
 }
 
-async fn compliance_json<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
-    State(state): State<Arc<AppState<S, T, D>>>,
+async fn compliance_json<R: CaseStore + CaseReader>(
+    State(state): State<Arc<ReadState<R>>>,
     Query(query): Query<ReportQuery>,
 ) -> Response {
     match compliance_report(&state, query).await {
@@ -170,8 +195,8 @@ async fn compliance_json<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
     }
 }
 
-async fn compliance_csv<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
-    State(state): State<Arc<AppState<S, T, D>>>,
+async fn compliance_csv<R: CaseStore + CaseReader>(
+    State(state): State<Arc<ReadState<R>>>,
     Query(query): Query<ReportQuery>,
 ) -> Response {
     match compliance_report(&state, query).await {
@@ -184,8 +209,8 @@ async fn compliance_csv<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
     }
 }
 
-async fn case_detail<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
-    State(state): State<Arc<AppState<S, T, D>>>,
+async fn case_detail<R: CaseStore + CaseReader>(
+    State(state): State<Arc<ReadState<R>>>,
     Path(case_id): Path<String>,
 ) -> Response {
     let Ok(case_id) = CaseId::parse(&case_id) else {
@@ -195,7 +220,7 @@ async fn case_detail<S: CaseStore + CaseReader, T: Timers, D: Deliver>(
         )
             .into_response();
     };
-    let store = state.engine.store();
+    let store = &state.reader;
     let loaded = async {
         let Some(stored) = store.load(&case_id).await? else {
             return Ok(None);

@@ -39,8 +39,6 @@ where
         engine,
         webhooks,
         deliver_in_background: false,
-        // The webhook router has no read routes.
-        read_access: api::ReadAccess::Open,
     }))
 }
 

@@ -6,7 +6,7 @@ use crate::dev_secrets::DevSecrets;
 use crate::due_loop::{DueLoopTimers, run_due_loop};
 use crate::http_server::{self, ServerLimits};
 use crate::store::{Pruned, SqliteStore};
-use api::{AppState, READ_TOKEN_VARIABLE, ReadAccess, Webhooks};
+use api::{AppState, READ_TOKEN_VARIABLE, ReadAccess, ReadState, Webhooks};
 use app::ports::{Clock, StoreError};
 use app::{Engine, EngineSettings, Notifiers};
 use domain::jiff::SignedDuration;
@@ -238,21 +238,21 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
     let timers = DueLoopTimers::new();
     let store = Arc::new(store);
     let pruning_clock = Arc::clone(&clock);
+    let policy = Arc::new(policy);
+    let reads = ReadState {
+        reader: Arc::clone(&store),
+        policy: Arc::clone(&policy),
+        clock: Arc::clone(&clock),
+        access: read_access,
+    };
     let engine = Arc::new(
-        Engine::new(
-            Arc::new(policy),
-            Arc::clone(&store),
-            timers.clone(),
-            notifiers,
-            clock,
-        )
-        .with_settings(engine_settings),
+        Engine::new(policy, Arc::clone(&store), timers.clone(), notifiers, clock)
+            .with_settings(engine_settings),
     );
     let state = Arc::new(AppState {
         engine: Arc::clone(&engine),
         webhooks,
         deliver_in_background: true,
-        read_access,
     });
     let (shutdown, stopped) = watch::channel(false);
     let due_loop = tokio::spawn(run_due_loop(
@@ -267,7 +267,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         settings.retention,
         stopped.clone(),
     ));
-    let router = api::router(state);
+    let router = api::router(state, reads);
     let mut server_stopped = stopped;
     let server = tokio::spawn(http_server::serve(
         listener,
