@@ -70,6 +70,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(now: Timestamp, default_answers: bool) -> Self {
+        Self::spawn_with_settings(now, default_answers, fast_settings()).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with the engine's settings given.
+    pub async fn spawn_with_settings(
+        now: Timestamp,
+        default_answers: bool,
+        settings: EngineSettings,
+    ) -> Self {
         let pagerduty = MockServer::start().await;
         let slack = MockServer::start().await;
         if default_answers {
@@ -86,7 +95,7 @@ impl TestApp {
             clock: Arc::new(clock.clone()),
             lookup: Arc::new(move |name: &str| lookup.get(name).cloned()),
             due_loop_idle: Duration::from_millis(50),
-            engine: fast_settings(),
+            engine: settings,
         })
         .await
         .unwrap();

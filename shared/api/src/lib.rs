@@ -33,8 +33,10 @@ use tracing::{error, info};
 pub struct AppState<S, T, D> {
     pub engine: Arc<Engine<S, T, D>>,
     pub webhooks: Webhooks,
-    /// Deliver effects in a background task after answering (a long-running server), or before
-    /// answering (a Lambda function, whose background work freezes after the response).
+    /// `true`: a long-running server, whose delivery workers the engine wakes when it stores a
+    /// decision (`Engine::with_delivery_wake`); the webhook delivers nothing itself. `false`:
+    /// deliver before answering (a Lambda function, whose background work freezes after the
+    /// response).
     pub deliver_in_background: bool,
 }
 

@@ -184,19 +184,16 @@ async fn deliver<S: CaseStore, T: Timers, D: Deliver>(
     if cases.is_empty() {
         return;
     }
-    let engine = Arc::clone(engine);
-    let work = async move {
-        for (case, count) in cases {
-            // A failure stays in the outbox; the sweep delivers it later.
-            if let Err(error) = engine.deliver_outbox_up_to(Some(&case), count).await {
-                warn!(case_id = %case, %error, "delivery deferred to the next sweep");
-            }
-        }
-    };
     if in_background {
-        tokio::spawn(work);
-    } else {
-        work.await;
+        // A long-running server: the engine woke its delivery workers when it stored the
+        // decision, and they deliver, per destination, without holding up anything else.
+        return;
+    }
+    for (case, count) in cases {
+        // A failure stays in the outbox; the sweep delivers it later.
+        if let Err(error) = engine.deliver_outbox_up_to(Some(&case), count).await {
+            warn!(case_id = %case, %error, "delivery deferred to the next sweep");
+        }
     }
 }
 

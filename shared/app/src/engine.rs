@@ -1,13 +1,18 @@
-//! The use cases: ingest an event, fire a timer, sweep due cases, deliver the outbox.
+//! The use cases: ingest an event, fire a timer, decide due cases, deliver the outbox.
 //!
 //! Every decision is written with its effects in one atomic store write (the transactional
 //! outbox), and only then carried out. A crash between the two loses nothing: the outbox still
 //! holds the effect, and the next delivery run sends it.
+//!
+//! Deciding and delivering are apart: [`Engine::decide_due`] never waits for a receiver, and
+//! a long-running process delivers with workers per [`Destination`] ([`Engine::claim_next`],
+//! [`Engine::deliver_claimed`], [`Engine::renew_lease`]), woken through
+//! [`Engine::with_delivery_wake`] whenever a decision adds to the outbox.
 
 use crate::deliver::{Deliver, describe, describe_timer};
 use crate::ports::{
-    CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, NewOutboxItem, NotifyError,
-    OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind, Timers,
+    CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, Destination, NewOutboxItem,
+    NotifyError, OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind, Timers,
 };
 use domain::Timestamp;
 use domain::case::{
@@ -155,6 +160,10 @@ pub struct SweepReport {
     pub deliveries: DeliveryReport,
 }
 
+/// Told which destinations have new outbox items, right after the decision is stored (the
+/// delivery workers of a long-running process wait on it).
+pub type DeliveryWake = Arc<dyn Fn(Destination) + Send + Sync>;
+
 pub struct Engine<S, T, D> {
     policy: Arc<Policy>,
     store: S,
@@ -162,6 +171,7 @@ pub struct Engine<S, T, D> {
     notifiers: D,
     clock: Arc<dyn Clock>,
     settings: EngineSettings,
+    wake: Option<DeliveryWake>,
 }
 
 impl<S, T, D> std::fmt::Debug for Engine<S, T, D> {
@@ -187,12 +197,24 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             notifiers,
             clock,
             settings: EngineSettings::default(),
+            wake: None,
         }
     }
 
     pub fn with_settings(mut self, settings: EngineSettings) -> Self {
         self.settings = settings;
         self
+    }
+
+    /// Call `wake` with the destination of every outbox item a decision writes, once it is
+    /// stored.
+    pub fn with_delivery_wake(mut self, wake: DeliveryWake) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
     }
 
     pub fn store(&self) -> &S {
@@ -283,29 +305,40 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         .await
     }
 
-    /// Fire every case whose next deadline is due, then deliver what is pending in the outbox.
-    /// Catches lost timers and crashed deliveries.
+    /// Decide every due case (at most one batch), then deliver what is pending in the outbox.
+    /// Catches lost timers and crashed deliveries. Every due case is decided before anything
+    /// is delivered, so no deadline waits for a receiver here either; a long-running process
+    /// calls [`Engine::decide_due`] alone and delivers with workers.
     pub async fn sweep(&self) -> Result<SweepReport, EngineError> {
+        let cases_fired = self.decide_due().await?;
+        Ok(SweepReport {
+            cases_fired,
+            deliveries: self.deliver_outbox(None).await?,
+        })
+    }
+
+    /// Decide every case whose next deadline is due (at most one batch); returns how many
+    /// changed. Delivers nothing: the decided effects wait in the outbox.
+    pub async fn decide_due(&self) -> Result<usize, EngineError> {
         let now = self.clock.now();
         let due = self
             .store
             .due_cases(now, self.settings.batch_size)
             .await
             .map_err(EngineError::FindDue)?;
-        let mut report = SweepReport::default();
+        let mut cases_fired = 0;
         for case_id in due {
             match self
                 .reevaluate(&case_id, Input::Sweep, TimelineKind::Swept)
                 .await
             {
-                Ok(FireOutcome::Applied { .. }) => report.cases_fired += 1,
+                Ok(FireOutcome::Applied { .. }) => cases_fired += 1,
                 Ok(_) => {}
                 // One bad case must not stop the sweep of the others.
                 Err(error) => warn!(case_id = %case_id, %error, "sweep could not re-evaluate case"),
             }
         }
-        report.deliveries = self.deliver_outbox(None).await?;
-        Ok(report)
+        Ok(cases_fired)
     }
 
     async fn reevaluate(
@@ -394,6 +427,12 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 },
             });
         }
+        let mut destinations: Vec<Destination> = outbox
+            .iter()
+            .map(|item| Destination::of(&item.effect))
+            .collect();
+        destinations.sort_unstable();
+        destinations.dedup();
         let version = self
             .store
             .commit(CaseWrite {
@@ -405,6 +444,11 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 now,
             })
             .await?;
+        if let Some(wake) = &self.wake {
+            for destination in destinations {
+                wake(destination);
+            }
+        }
         self.apply_timers(&case_id, &decision.timers, previous_timers)
             .await;
         Ok(version)
@@ -449,38 +493,68 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         max_items: usize,
     ) -> Result<DeliveryReport, EngineError> {
         let mut report = DeliveryReport::default();
-        // Each round offers at most the oldest pending item per lane; bound the rounds.
-        for _ in 0..self.settings.batch_size {
-            if report.total() >= max_items {
-                break;
-            }
+        // One item per claim, claimed just before it is sent: a lease covers one delivery,
+        // never a queue of them. The bound keeps one call finite (as the old 100 rounds of
+        // 100 items did).
+        let bound = self
+            .settings
+            .batch_size
+            .saturating_mul(self.settings.batch_size);
+        while report.total() < max_items.min(bound) {
             let now = self.clock.now();
-            let items = self
+            let claimed = self
                 .store
-                .claim_outbox(
-                    now,
-                    self.settings.delivery_lease,
-                    self.settings.batch_size,
-                    case,
-                )
+                .claim_outbox(now, self.settings.delivery_lease, 1, case)
                 .await
                 .map_err(|source| match case {
                     Some(case) => EngineError::store(case, source),
                     None => EngineError::ClaimOutbox(source),
                 })?;
-            if items.is_empty() {
+            let Some(item) = claimed.into_iter().next() else {
                 break;
-            }
-            for item in items {
-                let outcome = self.deliver_one(&item).await;
-                report.add(&outcome);
-                self.store
-                    .finish_delivery(&item.key, outcome, self.clock.now())
-                    .await
-                    .map_err(|e| EngineError::store(&item.case_id, e))?;
-            }
+            };
+            let outcome = self.deliver_claimed(&item).await?;
+            report.add(&outcome);
         }
         Ok(report)
+    }
+
+    /// Claim the oldest ready outbox item going to `destination`, leased for
+    /// [`EngineSettings::delivery_lease`]; `None` when nothing is ready.
+    pub async fn claim_next(
+        &self,
+        destination: Destination,
+    ) -> Result<Option<OutboxItem>, EngineError> {
+        let claimed = self
+            .store
+            .claim_destination(
+                self.clock.now(),
+                self.settings.delivery_lease,
+                destination,
+                1,
+            )
+            .await
+            .map_err(EngineError::ClaimOutbox)?;
+        Ok(claimed.into_iter().next())
+    }
+
+    /// Extend a claimed item's lease by another [`EngineSettings::delivery_lease`] from now,
+    /// while its delivery is under way; `false` if it is no longer leased.
+    pub async fn renew_lease(&self, item: &OutboxItem) -> Result<bool, EngineError> {
+        self.store
+            .renew_lease(&item.key, self.clock.now(), self.settings.delivery_lease)
+            .await
+            .map_err(|e| EngineError::store(&item.case_id, e))
+    }
+
+    /// Deliver one claimed item and record the outcome.
+    pub async fn deliver_claimed(&self, item: &OutboxItem) -> Result<DeliveryOutcome, EngineError> {
+        let outcome = self.deliver_one(item).await;
+        self.store
+            .finish_delivery(&item.key, outcome.clone(), self.clock.now())
+            .await
+            .map_err(|e| EngineError::store(&item.case_id, e))?;
+        Ok(outcome)
     }
 
     async fn deliver_one(&self, item: &OutboxItem) -> DeliveryOutcome {

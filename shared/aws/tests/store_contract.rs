@@ -42,8 +42,8 @@
 mod common;
 
 use app::ports::{
-    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, OutboxItem, StoreError, StoredCase,
-    TimelineEntry,
+    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, Destination, OutboxItem, StoreError,
+    StoredCase, TimelineEntry,
 };
 use aws::store::DynamoStore;
 use domain::Timestamp;
@@ -93,6 +93,29 @@ impl CaseStore for OneWriterAtATime {
     ) -> Result<Vec<OutboxItem>, StoreError> {
         let _one = self.writer.lock().await;
         self.store.claim_outbox(now, lease, limit, case).await
+    }
+
+    async fn claim_destination(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        destination: Destination,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let _one = self.writer.lock().await;
+        self.store
+            .claim_destination(now, lease, destination, limit)
+            .await
+    }
+
+    async fn renew_lease(
+        &self,
+        key: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let _one = self.writer.lock().await;
+        self.store.renew_lease(key, now, lease).await
     }
 
     async fn finish_delivery(

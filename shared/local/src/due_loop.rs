@@ -2,8 +2,10 @@
 //!
 //! The persisted timer list is the store itself: every case keeps its pending timers, and the
 //! store indexes their earliest instant (`next_due`). So the due loop holds no state of its own: it
-//! sleeps until the earliest due instant (or until a new timer wakes it), then sweeps. After a
-//! restart the first sweep fires every deadline that passed while the process was down.
+//! sleeps until the earliest due instant (or until a new timer wakes it), then decides the due
+//! cases. After a restart the first round fires every deadline that passed while the process
+//! was down. It delivers nothing: the decided effects wait in the outbox for the delivery
+//! workers (`delivery_workers`), so no deadline waits for a slow receiver.
 
 use app::ports::{CaseStore, TimerError, Timers};
 use app::{Deliver, Engine};
@@ -71,8 +73,8 @@ impl Timers for DueLoopTimers {
     }
 }
 
-/// Sweep whenever something is due, until `shutdown` turns true. `idle` bounds every sleep, so
-/// outbox retries and clock changes are noticed even when no timer is near.
+/// Decide the due cases whenever something is due, until `shutdown` turns true. `idle` bounds
+/// every sleep, so clock changes are noticed even when no timer is near.
 pub async fn run_due_loop<S, D>(
     engine: Arc<Engine<S, DueLoopTimers, D>>,
     timers: DueLoopTimers,
@@ -86,8 +88,8 @@ pub async fn run_due_loop<S, D>(
         if *shutdown.borrow() {
             break;
         }
-        if let Err(error) = engine.sweep().await {
-            warn!(%error, "sweep failed; retrying after a pause");
+        if let Err(error) = engine.decide_due().await {
+            warn!(%error, "deciding due cases failed; retrying after a pause");
         }
         let now = engine.now();
         let sleep_for = match engine.store().next_due().await {

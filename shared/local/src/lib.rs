@@ -4,9 +4,11 @@
 //! - [`store`]: [`store::SqliteStore`], the embedded case store (SQLite), implementing
 //!   `app::ports::CaseStore`.
 //! - [`due_loop`]: the sleep-until-due loop over the store's due-instant index.
+//! - [`delivery_workers`]: the outbox delivered per destination, apart from deciding.
 //! - [`runtime`]: the whole system assembled and served over HTTP (`supportctl serve`).
 //! - [`dev_secrets`]: generated webhook secrets for a local data directory.
 
+pub mod delivery_workers;
 pub mod dev_secrets;
 pub mod due_loop;
 pub mod http_server;

@@ -2,6 +2,7 @@
 //! PagerDuty and Slack over HTTP, e-mail logged. `supportctl serve` runs this; the end-to-end
 //! tests start it in-process with a clock they control.
 
+use crate::delivery_workers::{DeliveryWakers, WorkerSettings, spawn_delivery_workers};
 use crate::dev_secrets::DevSecrets;
 use crate::due_loop::{DueLoopTimers, run_due_loop};
 use crate::http_server::{self, ServerLimits};
@@ -175,9 +176,11 @@ pub struct RunningServer {
     addr: SocketAddr,
     engine: Arc<LocalEngine>,
     timers: DueLoopTimers,
+    wakers: DeliveryWakers,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     due_loop: JoinHandle<()>,
+    delivery_workers: Vec<JoinHandle<()>>,
     pruning: JoinHandle<()>,
     /// The exclusive lock on the data directory, released when the server is dropped.
     _directory_lock: std::fs::File,
@@ -245,9 +248,11 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         clock: Arc::clone(&clock),
         access: read_access,
     };
+    let wakers = DeliveryWakers::new();
     let engine = Arc::new(
         Engine::new(policy, Arc::clone(&store), timers.clone(), notifiers, clock)
-            .with_settings(engine_settings),
+            .with_settings(engine_settings)
+            .with_delivery_wake(wakers.as_engine_wake()),
     );
     let state = Arc::new(AppState {
         engine: Arc::clone(&engine),
@@ -261,6 +266,15 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         stopped.clone(),
         due_loop_idle,
     ));
+    let delivery_workers = spawn_delivery_workers(
+        Arc::clone(&engine),
+        wakers.clone(),
+        WorkerSettings {
+            idle: due_loop_idle,
+            ..WorkerSettings::default()
+        },
+        stopped.clone(),
+    );
     let pruning = tokio::spawn(prune_history(
         store,
         pruning_clock,
@@ -282,9 +296,11 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         addr,
         engine,
         timers,
+        wakers,
         shutdown,
         server,
         due_loop,
+        delivery_workers,
         pruning,
         _directory_lock: directory_lock,
     })
@@ -411,9 +427,10 @@ impl RunningServer {
         &self.engine
     }
 
-    /// Make the due loop look at the store now.
+    /// Make the due loop and the delivery workers look at the store now.
     pub fn wake_timers(&self) {
         self.timers.wake();
+        self.wakers.wake_all();
     }
 
     /// Stop accepting requests, let running ones finish, stop the due loop.
@@ -424,6 +441,9 @@ impl RunningServer {
             .await
             .map_err(|error| StartError::Io(std::io::Error::other(error)))?;
         let _ = self.due_loop.await;
+        for worker in self.delivery_workers {
+            let _ = worker.await;
+        }
         let _ = self.pruning.await;
         info!("support-sla stopped");
         Ok(served?)

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use app::ports::{
-    CaseReader, CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, ManualClock, NotifyError,
-    OutboxItem, StoreError, StoredCase, TimerError, Timers,
+    CaseReader, CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, Destination, ManualClock,
+    NotifyError, OutboxItem, StoreError, StoredCase, TimerError, Timers,
 };
 use app::{Deliver, Engine, EngineError, EngineSettings, FireOutcome, IngestOutcome};
 use domain::Timestamp;
@@ -118,6 +118,30 @@ impl CaseStore for FaultyStore {
             return Err(unavailable());
         }
         self.inner.claim_outbox(now, lease, limit, case).await
+    }
+
+    async fn claim_destination(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        destination: Destination,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        if self.faults.claim_unavailable {
+            return Err(unavailable());
+        }
+        self.inner
+            .claim_destination(now, lease, destination, limit)
+            .await
+    }
+
+    async fn renew_lease(
+        &self,
+        key: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        self.inner.renew_lease(key, now, lease).await
     }
 
     async fn finish_delivery(

@@ -42,12 +42,18 @@
 //!   its `outcome` is the final state in snake case (`delivered`, `not_sent`, `failed`),
 //!   followed by `": "` and the detail, reason or error.
 //! - **Unknown cases** have an empty timeline and an empty outbox.
+//! - **Destinations.** `claim_destination` is `claim_outbox` over every case restricted to the
+//!   items whose effect goes to that `Destination`, with the same order per lane.
+//! - **Lease renewal.** `renew_lease(key, now, lease)` moves a pending, leased item's lease to
+//!   `now + lease` (even when it has just run out) and answers `true`; for an item that is
+//!   final, was never claimed, or does not exist it changes nothing and answers `false`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod blocks;
 mod cases;
 mod concurrency;
+mod delivery_workers;
 mod due;
 mod events;
 pub mod golden;
@@ -62,6 +68,7 @@ pub use blocks::{
 };
 pub use cases::*;
 pub use concurrency::*;
+pub use delivery_workers::*;
 pub use due::*;
 pub use events::*;
 pub use listing::*;
@@ -125,6 +132,10 @@ macro_rules! store_contract_tests {
             next_due_is_the_earliest_and_follows_recommits,
             cases_are_listed_most_recently_received_first,
             outbox_of_returns_every_item_of_a_case_oldest_first,
+            a_destination_claim_returns_only_that_destinations_items_oldest_first,
+            a_destination_claim_keeps_the_order_per_lane,
+            a_renewed_lease_keeps_the_item_from_every_other_claim,
+            renewing_a_finished_unclaimed_or_unknown_item_changes_nothing,
         );
     };
     (@each $factory:expr; $($name:ident),+ $(,)?) => {

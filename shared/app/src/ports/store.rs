@@ -105,6 +105,52 @@ impl DeliveryState {
     }
 }
 
+/// Where an outbox effect is sent. Each destination has delivery workers of its own, so that a
+/// slow or throttled receiver (PagerDuty answering 429) holds back no other. A new kind of
+/// effect names its destination here; a new receiver adds a variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Destination {
+    PagerDuty,
+    Slack,
+    Email,
+}
+
+impl Destination {
+    pub const ALL: [Destination; 3] = [
+        Destination::PagerDuty,
+        Destination::Slack,
+        Destination::Email,
+    ];
+
+    /// The receiver that carries out `effect`.
+    pub fn of(effect: &Effect) -> Self {
+        match effect {
+            Effect::Page { .. } | Effect::ResolvePage { .. } => Destination::PagerDuty,
+            Effect::NotifySlack { .. } => Destination::Slack,
+            Effect::SendEmail { .. } => Destination::Email,
+        }
+    }
+
+    /// The name as stored with each outbox item.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Destination::PagerDuty => "pagerduty",
+            Destination::Slack => "slack",
+            Destination::Email => "email",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxItem {
     pub key: String,
@@ -191,6 +237,26 @@ pub trait CaseStore: Send + Sync + 'static {
         case: Option<&CaseId>,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
 
+    /// Like [`CaseStore::claim_outbox`] over every case, but only items whose effect goes to
+    /// `destination` ([`Destination::of`]): each destination's workers claim their own.
+    fn claim_destination(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        destination: Destination,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
+
+    /// Extend the lease of a claimed item to `now + lease`, while its delivery is still under
+    /// way, so that no other worker claims it meanwhile. `false` when the item is no longer
+    /// pending and leased (finished, or unknown): nothing was changed.
+    fn renew_lease(
+        &self,
+        key: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Record how a claimed item's delivery ended (and a `Delivered` timeline entry when final).
     fn finish_delivery(
         &self,
@@ -233,6 +299,25 @@ impl<S: CaseStore> CaseStore for std::sync::Arc<S> {
         case: Option<&CaseId>,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send {
         S::claim_outbox(self, now, lease, limit, case)
+    }
+
+    fn claim_destination(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        destination: Destination,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send {
+        S::claim_destination(self, now, lease, destination, limit)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        S::renew_lease(self, key, now, lease)
     }
 
     fn finish_delivery(

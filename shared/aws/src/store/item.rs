@@ -1,7 +1,7 @@
 //! The table's items: keys, attribute names, and the encoding of values (see
 //! `infra/dynamodb.md`).
 
-use app::ports::{DeliveryState, OutboxItem, StoreError, StoredCase, TimelineEntry};
+use app::ports::{DeliveryState, Destination, OutboxItem, StoreError, StoredCase, TimelineEntry};
 use app::stored::{self, StoredError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::Timestamp;
@@ -45,6 +45,8 @@ pub(super) const LAST_ERROR: &str = "last_error";
 pub(super) const DETAIL: &str = "detail";
 /// `Effect::delivery_lane`: items of one lane are delivered in order.
 pub(super) const LANE: &str = "lane";
+/// `app::ports::Destination`: each destination's workers claim their own items.
+pub(super) const DESTINATION: &str = "destination";
 
 // Constant partition keys of the sparse indexes, and sort keys of singleton items.
 pub(super) const DUE_PARTITION: &str = "DUE";
@@ -327,6 +329,7 @@ pub(super) fn new_outbox_item(
         (OUTBOX_KEY.to_owned(), s(key)),
         (CASE_ID.to_owned(), s(id.as_str())),
         (LANE.to_owned(), s(effect.delivery_lane(id))),
+        (DESTINATION.to_owned(), s(Destination::of(effect).as_str())),
         (
             EFFECT.to_owned(),
             s(stored::encode_effect(effect).map_err(|e| stored_error(key, e))?),

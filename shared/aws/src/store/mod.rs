@@ -36,8 +36,8 @@ mod table;
 pub use table::create_table;
 
 use app::ports::{
-    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, OutboxItem, StoreError, StoredCase,
-    TimelineEntry,
+    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, Destination, OutboxItem, StoreError,
+    StoredCase, TimelineEntry,
 };
 use aws_sdk_dynamodb::Client;
 use domain::Timestamp;
@@ -164,6 +164,26 @@ impl CaseStore for DynamoStore {
         case: Option<&CaseId>,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         self.claim(now, lease, limit, case).await
+    }
+
+    async fn claim_destination(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        destination: Destination,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.claim_for(now, lease, limit, None, Some(destination))
+            .await
+    }
+
+    async fn renew_lease(
+        &self,
+        key: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        self.renew(key, now, lease).await
     }
 
     async fn finish_delivery(

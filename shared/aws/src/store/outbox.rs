@@ -6,12 +6,13 @@ use super::expressions::{
     invalid, key, names, put, request_token, sdk_error, values,
 };
 use super::item::{
-    self, CASE_ID, CASE_SK, ITEM_SK, Item, LANE, LEASE_UNTIL, NEXT_ATTEMPT_AT, OUTBOX_KEY_SK,
-    OUTBOX_PREFIX, PENDING_PARTITION, PK, Reader, SK, VERSION, case_pk, corrupt, instant, n, s,
+    self, CASE_ID, CASE_SK, DESTINATION, ITEM_SK, Item, LANE, LEASE_UNTIL, NEXT_ATTEMPT_AT,
+    OUTBOX_KEY_SK, OUTBOX_PREFIX, PENDING_PARTITION, PK, Reader, SK, VERSION, case_pk, corrupt,
+    instant, n, s,
 };
 use super::{DynamoStore, PENDING_INDEX, TRANSACTION_CONFLICT_ROUNDS};
 use app::outbox::{Finish, Recorded};
-use app::ports::{DeliveryOutcome, DeliveryState, OutboxItem, StoreError};
+use app::ports::{DeliveryOutcome, DeliveryState, Destination, OutboxItem, StoreError};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, ReturnValue, TransactWriteItem, Update,
 };
@@ -29,6 +30,9 @@ struct PendingEntry {
     sk: String,
     /// Not projected into the pending index: `None` there.
     lane: Option<String>,
+    /// Not projected into the pending index, and absent from items written before
+    /// destinations existed: such an item goes to any destination's workers.
+    destination: Option<String>,
     next_attempt_at: Timestamp,
     lease_until: Option<Timestamp>,
 }
@@ -40,6 +44,7 @@ impl PendingEntry {
             pk: read.s(PK)?.to_owned(),
             sk: read.s(SK)?.to_owned(),
             lane: read.opt_s(LANE)?.map(str::to_owned),
+            destination: read.opt_s(DESTINATION)?.map(str::to_owned),
             next_attempt_at: read.instant(NEXT_ATTEMPT_AT)?,
             lease_until: read.opt_instant(LEASE_UNTIL)?,
         })
@@ -48,6 +53,13 @@ impl PendingEntry {
     /// Due, and not leased (a lease has expired when `lease_until <= now`).
     fn claimable(&self, now: Timestamp) -> bool {
         self.next_attempt_at <= now && self.lease_until.is_none_or(|until| until <= now)
+    }
+
+    fn goes_to(&self, destination: Option<Destination>) -> bool {
+        match (destination, &self.destination) {
+            (Some(wanted), Some(own)) => wanted.as_str() == own,
+            _ => true,
+        }
     }
 }
 
@@ -100,7 +112,7 @@ impl DynamoStore {
                 case,
                 OUTBOX_PREFIX,
                 Some("attribute_exists(#pending_pk)"),
-                Some("#pk, #sk, #lane, #next_attempt_at, #lease_until"),
+                Some("#pk, #sk, #lane, #destination, #next_attempt_at, #lease_until"),
                 "find the oldest pending outbox items",
             )
             .await?;
@@ -186,6 +198,85 @@ impl DynamoStore {
         limit: usize,
         case: Option<&CaseId>,
     ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.claim_for(now, lease, limit, case, None).await
+    }
+
+    /// Extend the lease of a pending, leased item to `now + lease`, under a condition.
+    pub(super) async fn renew(
+        &self,
+        key_text: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let Some((_, item_key)) = self.item_of_key(key_text).await? else {
+            return Ok(false);
+        };
+        let until = SignedDuration::try_from(lease)
+            .ok()
+            .and_then(|lease| now.checked_add(lease).ok())
+            .unwrap_or(Timestamp::MAX);
+        let update = "SET #lease_until = :until";
+        let condition = "attribute_exists(#pending_pk) AND attribute_exists(#lease_until)";
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(names(&[update, condition]))
+            .set_expression_attribute_values(values([(":until", instant(until))]))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(sdk_error("renew an outbox lease", &error)),
+        }
+    }
+
+    /// The case and the table key of the outbox item with this idempotency key.
+    async fn item_of_key(
+        &self,
+        key_text: &str,
+    ) -> Result<Option<(CaseId, HashMap<String, AttributeValue>)>, StoreError> {
+        let projection = "#case_id, #item_sk";
+        let guard = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(item::outbox_key_pk(key_text), OUTBOX_KEY_SK)))
+            .consistent_read(true)
+            .projection_expression(projection)
+            .set_expression_attribute_names(names(&[projection]))
+            .send()
+            .await
+            .map_err(|e| sdk_error("find outbox item", &e))?;
+        let Some(guard) = guard.item() else {
+            return Ok(None);
+        };
+        let read = Reader::new(guard, format!("outbox key {key_text}"));
+        let case_id = CaseId::parse(read.s(CASE_ID)?)
+            .map_err(|error| corrupt(format!("{}: {error}", read.what())))?;
+        let item_key = key(case_pk(&case_id), read.s(ITEM_SK)?);
+        Ok(Some((case_id, item_key)))
+    }
+
+    /// Claims of one case, or of every case, optionally only items going to `destination`.
+    pub(super) async fn claim_for(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+        case: Option<&CaseId>,
+        destination: Option<Destination>,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -201,7 +292,7 @@ impl DynamoStore {
                 if claimed.len() >= limit {
                     break;
                 }
-                if head.claimable(now) {
+                if head.claimable(now) && head.goes_to(destination) {
                     claimed.extend(self.lease(&head, now, until).await?);
                 }
             }
@@ -237,7 +328,7 @@ impl DynamoStore {
                 continue;
             }
             for head in self.pending_heads(&entry.pk).await? {
-                if !head.claimable(now) {
+                if !head.claimable(now) || !head.goes_to(destination) {
                     continue;
                 }
                 if let Some(item) = self.lease(&head, now, until).await? {
@@ -257,27 +348,11 @@ impl DynamoStore {
         outcome: DeliveryOutcome,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let projection = "#case_id, #item_sk";
-        let guard = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(item::outbox_key_pk(key_text), OUTBOX_KEY_SK)))
-            .consistent_read(true)
-            .projection_expression(projection)
-            .set_expression_attribute_names(names(&[projection]))
-            .send()
-            .await
-            .map_err(|e| sdk_error("find outbox item", &e))?;
-        let Some(guard) = guard.item() else {
+        let Some((case_id, item_key)) = self.item_of_key(key_text).await? else {
             warn!(key = %key_text, "finished delivery of an unknown outbox item");
             return Ok(());
         };
-        let read = Reader::new(guard, format!("outbox key {key_text}"));
-        let case_id = CaseId::parse(read.s(CASE_ID)?)
-            .map_err(|error| corrupt(format!("{}: {error}", read.what())))?;
         let pk = case_pk(&case_id);
-        let item_key = key(&pk, read.s(ITEM_SK)?);
 
         let finish = Finish::of(key_text, outcome, now);
         let FinishUpdate {

@@ -25,8 +25,8 @@ pub use schema::SCHEMA_VERSION;
 
 use app::outbox::{Finish, Recorded};
 use app::ports::{
-    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, OutboxItem, StoreError,
-    StoredCase, TimelineEntry,
+    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, Destination, OutboxItem,
+    StoreError, StoredCase, TimelineEntry,
 };
 use app::stored;
 use checkpoint::Checkpointer;
@@ -209,8 +209,8 @@ struct EncodedWrite {
     now: i64,
     /// `(at, entry JSON)`
     timeline: Vec<(i64, String)>,
-    /// `(key, delivery lane, effect JSON)`
-    outbox: Vec<(String, String, String)>,
+    /// `(key, delivery lane, destination, effect JSON)`
+    outbox: Vec<(String, String, &'static str, String)>,
 }
 
 impl EncodedWrite {
@@ -230,9 +230,10 @@ impl EncodedWrite {
             .into_iter()
             .map(|item| {
                 let lane = item.effect.delivery_lane(&id);
+                let destination = Destination::of(&item.effect).as_str();
                 let json = stored::encode_effect(&item.effect)
                     .map_err(|error| stored_error(&format!("outbox item {}", item.key), error))?;
-                Ok((item.key, lane, json))
+                Ok((item.key, lane, destination, json))
             })
             .collect::<Result<_, StoreError>>()?;
         Ok(Self {
@@ -318,14 +319,15 @@ impl EncodedWrite {
         if !self.outbox.is_empty() {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO outbox (key, case_id, lane, effect, created_at, state, attempts, \
-                     next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?5) \
+                    "INSERT INTO outbox (key, case_id, lane, destination, effect, created_at, \
+                     state, attempts, next_attempt_at) \
+                     VALUES (?1, ?2, ?3, ?6, ?4, ?5, 'pending', 0, ?5) \
                      ON CONFLICT (key) DO NOTHING",
                 )
                 .ctx("commit: add outbox item")?;
-            for (key, lane, effect) in &self.outbox {
+            for (key, lane, destination, effect) in &self.outbox {
                 insert
-                    .execute(params![key, id, lane, effect, self.now])
+                    .execute(params![key, id, lane, effect, self.now, destination])
                     .ctx("commit: add outbox item")?;
             }
         }
@@ -440,28 +442,42 @@ macro_rules! claim_sql {
 
 const CLAIM_ALL: &str = claim_sql!("");
 const CLAIM_CASE: &str = claim_sql!("AND o.case_id = ?3");
+const CLAIM_DESTINATION: &str = claim_sql!("AND o.destination = ?3");
+
+/// Which items a claim considers.
+enum ClaimFilter {
+    All,
+    Case(String),
+    Destination(&'static str),
+}
 
 fn claim(
     tx: &Connection,
     now: i64,
     lease_until: i64,
     limit: i64,
-    case: Option<&str>,
+    filter: &ClaimFilter,
 ) -> Result<Vec<OutboxRow>, StoreError> {
     let claimed = {
         let read =
             |row: &rusqlite::Row<'_>| Ok((row.get::<_, i64>(0)?, OutboxRow::from_row(row, 1)?));
-        let rows: Vec<(i64, OutboxRow)> = match case {
-            None => tx
+        let rows: Vec<(i64, OutboxRow)> = match filter {
+            ClaimFilter::All => tx
                 .prepare_cached(CLAIM_ALL)
                 .ctx("claim outbox")?
                 .query_map(params![now, limit], read)
                 .ctx("claim outbox")?
                 .collect::<rusqlite::Result<_>>(),
-            Some(case) => tx
+            ClaimFilter::Case(case) => tx
                 .prepare_cached(CLAIM_CASE)
                 .ctx("claim outbox")?
                 .query_map(params![now, limit, case], read)
+                .ctx("claim outbox")?
+                .collect::<rusqlite::Result<_>>(),
+            ClaimFilter::Destination(destination) => tx
+                .prepare_cached(CLAIM_DESTINATION)
+                .ctx("claim outbox")?
+                .query_map(params![now, limit, destination], read)
                 .ctx("claim outbox")?
                 .collect::<rusqlite::Result<_>>(),
         }
@@ -479,6 +495,33 @@ fn claim(
         rows.into_iter().map(|(_, row)| row).collect()
     };
     Ok(claimed)
+}
+
+/// `now + lease` in stored nanoseconds, saturating.
+fn lease_until(now: Timestamp, lease: Duration) -> i64 {
+    let lease_nanos = i64::try_from(lease.as_nanos()).unwrap_or(i64::MAX);
+    nanos(now).saturating_add(lease_nanos)
+}
+
+impl SqliteStore {
+    async fn claim_where(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+        filter: ClaimFilter,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (until, now, limit) = (lease_until(now, lease), nanos(now), sql_int(limit));
+        let rows = self
+            .with_conn("claim_outbox", move |conn| {
+                claim(conn, now, until, limit, &filter)
+            })
+            .await?;
+        rows.into_iter().map(OutboxRow::decode).collect()
+    }
 }
 
 impl CaseStore for SqliteStore {
@@ -544,19 +587,49 @@ impl CaseStore for SqliteStore {
         limit: usize,
         case: Option<&CaseId>,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let lease_nanos = i64::try_from(lease.as_nanos()).unwrap_or(i64::MAX);
-        let (now, lease_until) = (nanos(now), nanos(now).saturating_add(lease_nanos));
-        let limit = sql_int(limit);
-        let case = case.map(|id| id.as_str().to_owned());
-        let rows = self
-            .with_conn("claim_outbox", move |conn| {
-                claim(conn, now, lease_until, limit, case.as_deref())
+        let filter = match case {
+            Some(id) => ClaimFilter::Case(id.as_str().to_owned()),
+            None => ClaimFilter::All,
+        };
+        self.claim_where(now, lease, limit, filter).await
+    }
+
+    async fn claim_destination(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        destination: Destination,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.claim_where(
+            now,
+            lease,
+            limit,
+            ClaimFilter::Destination(destination.as_str()),
+        )
+        .await
+    }
+
+    async fn renew_lease(
+        &self,
+        key: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let until = lease_until(now, lease);
+        let key = key.to_owned();
+        let renewed = self
+            .with_conn("renew_lease", move |conn| {
+                conn.prepare_cached(
+                    "UPDATE outbox SET lease_until = ?2 \
+                     WHERE key = ?1 AND state = 'pending' AND lease_until IS NOT NULL",
+                )
+                .ctx("renew outbox lease")?
+                .execute(params![key, until])
+                .ctx("renew outbox lease")
             })
             .await?;
-        rows.into_iter().map(OutboxRow::decode).collect()
+        Ok(renewed > 0)
     }
 
     async fn finish_delivery(

@@ -65,6 +65,19 @@ const MIGRATIONS: &[&str] = &[
     UPDATE outbox SET lane = case_id;
     CREATE INDEX outbox_pending_by_lane ON outbox (lane, seq) WHERE state = 'pending';
     ",
+    // 2 -> 3: each destination's delivery workers claim their own items
+    // (`app::ports::Destination`); items written before get theirs from the effect's tag.
+    r"
+    ALTER TABLE outbox ADD COLUMN destination TEXT NOT NULL DEFAULT '';
+    UPDATE outbox SET destination = CASE json_extract(effect, '$.effect')
+        WHEN 'page' THEN 'pagerduty'
+        WHEN 'resolve_page' THEN 'pagerduty'
+        WHEN 'notify_slack' THEN 'slack'
+        WHEN 'send_email' THEN 'email'
+        ELSE '' END;
+    CREATE INDEX outbox_pending_by_destination ON outbox (destination, seq)
+        WHERE state = 'pending';
+    ",
 ];
 
 /// The schema version this code writes.
@@ -128,5 +141,37 @@ mod tests {
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION as i64);
+    }
+
+    #[test]
+    fn outbox_items_of_schema_2_get_their_destination_from_the_effect() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        for (key, tag) in [
+            ("a", "page"),
+            ("b", "resolve_page"),
+            ("c", "notify_slack"),
+            ("d", "send_email"),
+        ] {
+            conn.execute(
+                "INSERT INTO outbox (key, case_id, lane, effect, created_at, state, attempts, \
+                 next_attempt_at) VALUES (?1, 'zendesk-1', ?1, ?2, 0, 'pending', 0, 0)",
+                [key, &format!(r#"{{"effect":"{tag}"}}"#)],
+            )
+            .unwrap();
+        }
+        conn.execute_batch("PRAGMA user_version = 2;").unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let destinations: Vec<String> = conn
+            .prepare("SELECT destination FROM outbox ORDER BY key")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(destinations, ["pagerduty", "pagerduty", "slack", "email"]);
     }
 }
