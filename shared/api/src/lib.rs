@@ -12,7 +12,7 @@ pub use views::{CaseDetailView, CaseView, ClockView, OutboxView};
 pub use webhooks::Webhooks;
 use webhooks::{Intercom, Twilio, Zendesk, webhook};
 
-use app::ports::{CaseReader, CaseStore, Clock, Timers};
+use app::ports::{CaseCursor, CaseReader, CaseStore, Clock, Timers};
 use app::{Deliver, Engine};
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -133,19 +133,45 @@ async fn healthz() -> impl IntoResponse {
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     limit: Option<usize>,
+    cursor: Option<String>,
 }
 
-const DEFAULT_LIST_LIMIT: usize = 1000;
+/// Cases per page unless `limit` says otherwise, and the most a page holds: a listing costs
+/// the store a bounded read, so reads cannot starve the webhooks.
+const DEFAULT_LIST_LIMIT: usize = 100;
+const MAX_LIST_LIMIT: usize = 1000;
 
+/// `GET /api/cases?limit=&cursor=`: the most recently received cases first, `limit` of them
+/// (default 100, at most 1,000), and `next_cursor` for the next page (`null` on the last).
 async fn list_cases<R: CaseStore + CaseReader>(
     State(state): State<Arc<ReadState<R>>>,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let limit = query.limit.unwrap_or(DEFAULT_LIST_LIMIT).min(10_000);
-    match state.reader.list_cases(limit).await {
-        Ok(cases) => {
-            let views: Vec<CaseView> = cases.iter().map(CaseView::of).collect();
-            axum::Json(json!({ "cases": views })).into_response()
+    let limit = query
+        .limit
+        .unwrap_or(DEFAULT_LIST_LIMIT)
+        .min(MAX_LIST_LIMIT);
+    let cursor = match query.cursor.as_deref().filter(|text| !text.is_empty()) {
+        None => None,
+        Some(text) => match CaseCursor::parse(text) {
+            Some(cursor) => Some(cursor),
+            None => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({
+                        "error": "bad_request",
+                        "reason": "cursor is not a cursor this API returned",
+                    })),
+                )
+                    .into_response();
+            }
+        },
+    };
+    match state.reader.list_cases_page(cursor.as_ref(), limit).await {
+        Ok(page) => {
+            let views: Vec<CaseView> = page.cases.iter().map(CaseView::of).collect();
+            let next = page.next.as_ref().map(CaseCursor::encode);
+            axum::Json(json!({ "cases": views, "next_cursor": next })).into_response()
         }
         Err(source) => store_error(&source),
     }

@@ -42,8 +42,8 @@
 mod common;
 
 use app::ports::{
-    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, Destination, OutboxItem, StoreError,
-    StoredCase, TimelineEntry,
+    CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, Destination,
+    OutboxItem, StoreError, StoredCase, TimelineEntry,
 };
 use aws::store::DynamoStore;
 use domain::Timestamp;
@@ -149,6 +149,14 @@ impl CaseReader for OneWriterAtATime {
         case: &CaseId,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send {
         self.store.outbox_of(case)
+    }
+
+    fn list_cases_page(
+        &self,
+        cursor: Option<&CaseCursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<CasePage, StoreError>> + Send {
+        self.store.list_cases_page(cursor, limit)
     }
 }
 

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub use app::ports::{
-    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, Destination, NewOutboxItem,
-    OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind,
+    CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
+    Destination, NewOutboxItem, OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind,
 };
 pub use domain::Timestamp;
 pub use domain::case::{

@@ -44,6 +44,9 @@
 //! - **Unknown cases** have an empty timeline and an empty outbox.
 //! - **Destinations.** `claim_destination` is `claim_outbox` over every case restricted to the
 //!   items whose effect goes to that `Destination`, with the same order per lane.
+//! - **Pages.** `list_cases_page` lists what `list_cases` lists, in the same order (received,
+//!   then id, both descending), `limit` at a time; `next` is the cursor after the page's last
+//!   case when more follow, `None` on the last page.
 //! - **Lease renewal.** `renew_lease(key, now, lease)` moves a pending, leased item's lease to
 //!   `now + lease` (even when it has just run out) and answers `true`; for an item that is
 //!   final, was never claimed, or does not exist it changes nothing and answers `false`.
@@ -136,6 +139,7 @@ macro_rules! store_contract_tests {
             a_destination_claim_keeps_the_order_per_lane,
             a_renewed_lease_keeps_the_item_from_every_other_claim,
             renewing_a_finished_unclaimed_or_unknown_item_changes_nothing,
+            cases_are_listed_in_pages_that_a_cursor_continues,
         );
     };
     (@each $factory:expr; $($name:ident),+ $(,)?) => {

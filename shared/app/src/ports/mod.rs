@@ -10,7 +10,7 @@ pub mod timers;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use notify::{Delivered, Mailer, NotifyError, Pager, SlackNotifier};
 pub use store::{
-    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, Destination, NewOutboxItem,
-    OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind,
+    CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
+    Destination, NewOutboxItem, OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind,
 };
 pub use timers::{TimerError, Timers};

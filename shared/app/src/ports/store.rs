@@ -330,6 +330,44 @@ impl<S: CaseStore> CaseStore for std::sync::Arc<S> {
     }
 }
 
+/// Where a listing of cases goes on: just after this case, in the listing's order (most
+/// recently received first, then by id, descending). Shown to clients as an opaque text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseCursor {
+    pub received: Timestamp,
+    pub id: CaseId,
+}
+
+impl CaseCursor {
+    /// The cursor that continues a listing after `case`.
+    pub fn after(case: &Case) -> Self {
+        Self {
+            received: case.request.received,
+            id: case.id.clone(),
+        }
+    }
+
+    /// `<received, Unix nanoseconds>.<case id>`: no character that needs escaping in a query.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.received.as_nanosecond(), self.id)
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let (nanos, id) = text.split_once('.')?;
+        Some(Self {
+            received: Timestamp::from_nanosecond(nanos.parse().ok()?).ok()?,
+            id: CaseId::parse(id).ok()?,
+        })
+    }
+}
+
+/// One page of a listing, and the cursor to the next one (`None`: this was the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CasePage {
+    pub cases: Vec<StoredCase>,
+    pub next: Option<CaseCursor>,
+}
+
 /// What the read API needs: listings, timelines, outboxes. The engine never reads these.
 pub trait CaseReader: Send + Sync + 'static {
     /// A case's timeline in the order it was written.
@@ -349,6 +387,14 @@ pub trait CaseReader: Send + Sync + 'static {
         &self,
         case: &CaseId,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
+
+    /// One page of [`CaseReader::list_cases`]: at most `limit` cases after `cursor` (from the
+    /// start without one), and the cursor to the next page if there are more.
+    fn list_cases_page(
+        &self,
+        cursor: Option<&CaseCursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<CasePage, StoreError>> + Send;
 }
 
 impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
@@ -371,5 +417,53 @@ impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
         case: &CaseId,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send {
         S::outbox_of(self, case)
+    }
+
+    fn list_cases_page(
+        &self,
+        cursor: Option<&CaseCursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<CasePage, StoreError>> + Send {
+        S::list_cases_page(self, cursor, limit)
+    }
+}
+
+impl CasePage {
+    /// A page from up to `limit + 1` cases read in listing order: the extra one only tells
+    /// that there is a next page.
+    pub fn from_one_more(mut cases: Vec<StoredCase>, limit: usize) -> Self {
+        let next = if cases.len() > limit {
+            cases.truncate(limit);
+            cases.last().map(|last| CaseCursor::after(&last.case))
+        } else {
+            None
+        };
+        Self { cases, next }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_cursor_reads_back_as_written_and_nonsense_is_no_cursor() {
+        let cursor = CaseCursor {
+            received: "2026-03-02T09:00:00.000000001Z".parse().unwrap(),
+            id: CaseId::parse("zendesk-7.1").unwrap(),
+        };
+        let text = cursor.encode();
+        assert!(!text.contains(['&', '=', '#', ' ', '/']), "{text}");
+        assert_eq!(CaseCursor::parse(&text), Some(cursor));
+        for bad in [
+            "",
+            "abc",
+            "12",
+            "x.zendesk-1",
+            "99999999999999999999999999.zendesk-1",
+        ] {
+            assert_eq!(CaseCursor::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -119,6 +119,11 @@ pub(super) fn due_sk(next_due: Timestamp, id: &CaseId) -> String {
 
 /// An upper bound (exclusive) for [`due_sk`]s whose instant is at most `now`: `$` sorts right
 /// after the `#` separator.
+/// The received index's sort key: newest last, so a listing reads it backwards.
+pub(super) fn list_sk(received: Timestamp, id: &CaseId) -> String {
+    format!("{}#{id}", instant_key(received))
+}
+
 pub(super) fn due_bound(now: Timestamp) -> String {
     format!("{}$", instant_key(now))
 }
@@ -231,10 +236,7 @@ pub(super) fn case_item(case: &Case, version: u64) -> Result<Item, StoreError> {
             s(stored::encode_case(case).map_err(|e| stored_error(id.as_str(), e))?),
         ),
         (LIST_PK.to_owned(), s(LIST_PARTITION)),
-        (
-            LIST_SK.to_owned(),
-            s(format!("{}#{id}", instant_key(case.request.received))),
-        ),
+        (LIST_SK.to_owned(), s(list_sk(case.request.received, id))),
     ]);
     // Present only while the case has timers: the due index is sparse.
     if let Some(next_due) = case.next_due() {

@@ -36,8 +36,8 @@ mod table;
 pub use table::create_table;
 
 use app::ports::{
-    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, Destination, OutboxItem, StoreError,
-    StoredCase, TimelineEntry,
+    CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, Destination,
+    OutboxItem, StoreError, StoredCase, TimelineEntry,
 };
 use aws_sdk_dynamodb::Client;
 use domain::Timestamp;
@@ -232,6 +232,55 @@ impl CaseReader for DynamoStore {
             .filter_map(|pk| found.get(pk))
             .map(item::decode_case)
             .collect()
+    }
+
+    async fn list_cases_page(
+        &self,
+        cursor: Option<&CaseCursor>,
+        limit: usize,
+    ) -> Result<CasePage, StoreError> {
+        if limit == 0 {
+            return Ok(CasePage {
+                cases: Vec::new(),
+                next: None,
+            });
+        }
+        let mut bindings = HashMap::from([(":partition".to_owned(), s(LIST_PARTITION))]);
+        let condition = match cursor {
+            None => "#list_pk = :partition",
+            Some(cursor) => {
+                bindings.insert(
+                    ":after".to_owned(),
+                    s(item::list_sk(cursor.received, &cursor.id)),
+                );
+                "#list_pk = :partition AND #list_sk < :after"
+            }
+        };
+        let keys = self
+            .index_query(
+                RECEIVED_INDEX,
+                condition,
+                bindings,
+                false,
+                limit.saturating_add(1),
+                "list cases",
+            )
+            .await?;
+        let pks = keys
+            .iter()
+            .map(|key| {
+                Reader::new(key, "received index entry")
+                    .s(PK)
+                    .map(str::to_owned)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = self.cases_by_pk(&pks).await?;
+        let cases = pks
+            .iter()
+            .filter_map(|pk| found.get(pk))
+            .map(item::decode_case)
+            .collect::<Result<_, _>>()?;
+        Ok(CasePage::from_one_more(cases, limit))
     }
 
     async fn outbox_of(&self, case: &CaseId) -> Result<Vec<OutboxItem>, StoreError> {

@@ -25,8 +25,8 @@ pub use schema::SCHEMA_VERSION;
 
 use app::outbox::{Finish, Recorded};
 use app::ports::{
-    CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, Destination, OutboxItem,
-    StoreError, StoredCase, TimelineEntry,
+    CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
+    Destination, OutboxItem, StoreError, StoredCase, TimelineEntry,
 };
 use app::stored;
 use checkpoint::Checkpointer;
@@ -687,6 +687,59 @@ impl CaseReader for SqliteStore {
             })
             .await?;
         rows.into_iter().map(CaseRow::decode).collect()
+    }
+
+    async fn list_cases_page(
+        &self,
+        cursor: Option<&CaseCursor>,
+        limit: usize,
+    ) -> Result<CasePage, StoreError> {
+        if limit == 0 {
+            return Ok(CasePage {
+                cases: Vec::new(),
+                next: None,
+            });
+        }
+        let one_more = sql_int(limit.saturating_add(1));
+        let after = cursor.map(|c| (nanos(c.received), c.id.as_str().to_owned()));
+        let rows: Vec<CaseRow> = self
+            .with_conn("list_cases_page", move |conn| {
+                let read = |row: &rusqlite::Row<'_>| {
+                    Ok(CaseRow {
+                        id: row.get(0)?,
+                        version: row.get(1)?,
+                        document: row.get(2)?,
+                    })
+                };
+                match &after {
+                    None => conn
+                        .prepare_cached(
+                            "SELECT id, version, document FROM cases \
+                             ORDER BY received DESC, id DESC LIMIT ?1",
+                        )
+                        .ctx("list cases")?
+                        .query_map(params![one_more], read)
+                        .ctx("list cases")?
+                        .collect::<rusqlite::Result<_>>(),
+                    Some((received, id)) => conn
+                        .prepare_cached(
+                            "SELECT id, version, document FROM cases \
+                             WHERE received < ?1 OR (received = ?1 AND id < ?2) \
+                             ORDER BY received DESC, id DESC LIMIT ?3",
+                        )
+                        .ctx("list cases")?
+                        .query_map(params![received, id, one_more], read)
+                        .ctx("list cases")?
+                        .collect::<rusqlite::Result<_>>(),
+                }
+                .ctx("list cases")
+            })
+            .await?;
+        let cases = rows
+            .into_iter()
+            .map(CaseRow::decode)
+            .collect::<Result<_, _>>()?;
+        Ok(CasePage::from_one_more(cases, limit))
     }
 
     async fn outbox_of(&self, case: &CaseId) -> Result<Vec<OutboxItem>, StoreError> {
