@@ -85,6 +85,7 @@ fn read_routes<R: CaseStore + CaseReader>(reads: ReadState<R>) -> Router {
     Router::new()
         .route("/api/cases", get(list_cases::<R>))
         .route("/api/cases/{case_id}", get(case_detail::<R>))
+        .route("/api/quarantine", get(list_quarantine::<R>))
         .route("/api/reports/compliance", get(compliance_json::<R>))
         .route("/api/reports/compliance.csv", get(compliance_csv::<R>))
         .route_layer(middleware::from_fn_with_state(
@@ -172,6 +173,36 @@ async fn list_cases<R: CaseStore + CaseReader>(
             let views: Vec<CaseView> = page.cases.iter().map(CaseView::of).collect();
             let next = page.next.as_ref().map(CaseCursor::encode);
             axum::Json(json!({ "cases": views, "next_cursor": next })).into_response()
+        }
+        Err(source) => store_error(&source),
+    }
+}
+
+/// `GET /api/quarantine?limit=`: the cases the sweep set aside because it could not load or
+/// decide them, the soonest to be tried again first (default 100, at most 1,000).
+async fn list_quarantine<R: CaseStore + CaseReader>(
+    State(state): State<Arc<ReadState<R>>>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let limit = query
+        .limit
+        .unwrap_or(DEFAULT_LIST_LIMIT)
+        .min(MAX_LIST_LIMIT);
+    match state.reader.quarantined_cases(limit).await {
+        Ok(entries) => {
+            let views: Vec<_> = entries
+                .iter()
+                .map(|entry| {
+                    json!({
+                        "case_id": entry.case_id.as_str(),
+                        "failures": entry.failures,
+                        "retry_at": entry.until,
+                        "since": entry.since,
+                        "reason": entry.reason,
+                    })
+                })
+                .collect();
+            axum::Json(json!({ "quarantined": views })).into_response()
         }
         Err(source) => store_error(&source),
     }

@@ -12,7 +12,8 @@
 use crate::deliver::{Deliver, describe, describe_timer};
 use crate::ports::{
     CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, Destination, NewOutboxItem,
-    NotifyError, OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind, Timers,
+    NotifyError, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry, TimelineKind,
+    Timers,
 };
 use domain::Timestamp;
 use domain::case::{
@@ -45,6 +46,10 @@ pub struct EngineSettings {
     pub delivery_lease: Duration,
     /// Cases or items handled per sweep or delivery round.
     pub batch_size: usize,
+    /// A case the sweep cannot load or decide is set aside this long, doubled with each
+    /// failure in a row up to `max_quarantine`.
+    pub first_quarantine: Duration,
+    pub max_quarantine: Duration,
 }
 
 impl Default for EngineSettings {
@@ -58,6 +63,8 @@ impl Default for EngineSettings {
             max_delivery_age: Duration::from_secs(24 * 60 * 60),
             delivery_lease: Duration::from_secs(120),
             batch_size: 100,
+            first_quarantine: Duration::from_secs(60),
+            max_quarantine: Duration::from_secs(60 * 60),
         }
     }
 }
@@ -317,28 +324,91 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         })
     }
 
-    /// Decide every case whose next deadline is due (at most one batch); returns how many
-    /// changed. Delivers nothing: the decided effects wait in the outbox.
+    /// Decide every case whose next deadline is due; returns how many changed. Delivers
+    /// nothing: the decided effects wait in the outbox. A case that cannot be loaded or
+    /// decided is quarantined ([`Quarantine`]), so the next batch holds other cases; batches
+    /// are read until one is not full (at most 10 per call).
     pub async fn decide_due(&self) -> Result<usize, EngineError> {
-        let now = self.clock.now();
-        let due = self
-            .store
-            .due_cases(now, self.settings.batch_size)
-            .await
-            .map_err(EngineError::FindDue)?;
+        const MAX_BATCHES: usize = 10;
         let mut cases_fired = 0;
-        for case_id in due {
-            match self
-                .reevaluate(&case_id, Input::Sweep, TimelineKind::Swept)
+        for _ in 0..MAX_BATCHES {
+            let now = self.clock.now();
+            let due = self
+                .store
+                .due_cases(now, self.settings.batch_size)
                 .await
-            {
-                Ok(FireOutcome::Applied { .. }) => cases_fired += 1,
-                Ok(_) => {}
-                // One bad case must not stop the sweep of the others.
-                Err(error) => warn!(case_id = %case_id, %error, "sweep could not re-evaluate case"),
+                .map_err(EngineError::FindDue)?;
+            let full = due.len() >= self.settings.batch_size;
+            let mut set_aside = 0;
+            for case_id in due {
+                match self
+                    .reevaluate(&case_id, Input::Sweep, TimelineKind::Swept)
+                    .await
+                {
+                    Ok(FireOutcome::Applied { .. }) => cases_fired += 1,
+                    Ok(_) => {}
+                    // A case that can never succeed as it is: set it aside, so that it does
+                    // not come back in every batch (and every log) in place of other cases.
+                    Err(error) if !error.is_retryable() => {
+                        if self.set_aside(&case_id, &error, now).await {
+                            set_aside += 1;
+                        }
+                    }
+                    // One bad case must not stop the sweep of the others.
+                    Err(error) => {
+                        warn!(case_id = %case_id, %error, "sweep could not re-evaluate case");
+                    }
+                }
+            }
+            // Another batch only when this one was full and made room by setting cases
+            // aside; otherwise what is left is due again at once and would spin.
+            if !full || set_aside == 0 {
+                break;
             }
         }
         Ok(cases_fired)
+    }
+
+    /// Quarantine a case the sweep failed on, doubling the backoff of its previous failures.
+    /// Logged once per failure, so once per backoff. `false` if it could not be recorded.
+    async fn set_aside(&self, case_id: &CaseId, error: &EngineError, now: Timestamp) -> bool {
+        let previous = match self.store.quarantined(case_id).await {
+            Ok(previous) => previous,
+            Err(store_error) => {
+                warn!(case_id = %case_id, %error, %store_error, "sweep could not re-evaluate case, nor set it aside");
+                return false;
+            }
+        };
+        let failures = previous
+            .as_ref()
+            .map_or(0, |q| q.failures)
+            .saturating_add(1);
+        let backoff = self
+            .settings
+            .first_quarantine
+            .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(20)))
+            .min(self.settings.max_quarantine);
+        let until = SignedDuration::try_from(backoff)
+            .ok()
+            .and_then(|backoff| now.checked_add(backoff).ok())
+            .unwrap_or(Timestamp::MAX);
+        let entry = Quarantine {
+            case_id: case_id.clone(),
+            failures,
+            until,
+            since: previous.map_or(now, |q| q.since),
+            reason: error.to_string(),
+        };
+        match self.store.quarantine(entry).await {
+            Ok(()) => {
+                warn!(case_id = %case_id, %error, failures, retry_at = %until, "case set aside: the sweep cannot re-evaluate it");
+                true
+            }
+            Err(store_error) => {
+                warn!(case_id = %case_id, %error, %store_error, "sweep could not re-evaluate case, nor set it aside");
+                false
+            }
+        }
     }
 
     async fn reevaluate(

@@ -43,7 +43,7 @@ mod common;
 
 use app::ports::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, Destination,
-    OutboxItem, StoreError, StoredCase, TimelineEntry,
+    OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
 };
 use aws::store::DynamoStore;
 use domain::Timestamp;
@@ -118,6 +118,18 @@ impl CaseStore for OneWriterAtATime {
         self.store.renew_lease(key, now, lease).await
     }
 
+    async fn quarantine(&self, entry: Quarantine) -> Result<(), StoreError> {
+        let _one = self.writer.lock().await;
+        self.store.quarantine(entry).await
+    }
+
+    fn quarantined(
+        &self,
+        case: &CaseId,
+    ) -> impl Future<Output = Result<Option<Quarantine>, StoreError>> + Send {
+        self.store.quarantined(case)
+    }
+
     async fn finish_delivery(
         &self,
         key: &str,
@@ -149,6 +161,13 @@ impl CaseReader for OneWriterAtATime {
         case: &CaseId,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send {
         self.store.outbox_of(case)
+    }
+
+    fn quarantined_cases(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Quarantine>, StoreError>> + Send {
+        self.store.quarantined_cases(limit)
     }
 
     fn list_cases_page(

@@ -4,7 +4,7 @@
 
 use app::ports::{
     CaseReader, CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, Destination, ManualClock,
-    NotifyError, OutboxItem, StoreError, StoredCase, TimerError, Timers,
+    NotifyError, OutboxItem, Quarantine, StoreError, StoredCase, TimerError, Timers,
 };
 use app::{Deliver, Engine, EngineError, EngineSettings, FireOutcome, IngestOutcome};
 use domain::Timestamp;
@@ -142,6 +142,14 @@ impl CaseStore for FaultyStore {
         lease: Duration,
     ) -> Result<bool, StoreError> {
         self.inner.renew_lease(key, now, lease).await
+    }
+
+    async fn quarantine(&self, entry: Quarantine) -> Result<(), StoreError> {
+        self.inner.quarantine(entry).await
+    }
+
+    async fn quarantined(&self, case: &CaseId) -> Result<Option<Quarantine>, StoreError> {
+        self.inner.quarantined(case).await
     }
 
     async fn finish_delivery(

@@ -4,7 +4,8 @@
 
 pub use app::ports::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
-    Destination, NewOutboxItem, OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind,
+    Destination, NewOutboxItem, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
+    TimelineKind,
 };
 pub use domain::Timestamp;
 pub use domain::case::{

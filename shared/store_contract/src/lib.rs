@@ -47,6 +47,10 @@
 //! - **Pages.** `list_cases_page` lists what `list_cases` lists, in the same order (received,
 //!   then id, both descending), `limit` at a time; `next` is the cursor after the page's last
 //!   case when more follow, `None` on the last page.
+//! - **Quarantine.** `quarantine(entry)` replaces the case's entry; until `entry.until` the
+//!   case is neither in `due_cases` nor counted by `next_due` (then it is due again); the next
+//!   successful `commit` of the case ends the quarantine. `quarantined_cases` lists entries,
+//!   the soonest `until` first.
 //! - **Lease renewal.** `renew_lease(key, now, lease)` moves a pending, leased item's lease to
 //!   `now + lease` (even when it has just run out) and answers `true`; for an item that is
 //!   final, was never claimed, or does not exist it changes nothing and answers `false`.
@@ -63,6 +67,7 @@ pub mod golden;
 mod listing;
 mod outbox;
 mod outbox_per_case;
+mod quarantine;
 mod timeline;
 
 pub use blocks::{
@@ -77,6 +82,7 @@ pub use events::*;
 pub use listing::*;
 pub use outbox::*;
 pub use outbox_per_case::*;
+pub use quarantine::*;
 pub use timeline::*;
 
 use app::ports::{CaseReader, CaseStore};
@@ -140,6 +146,8 @@ macro_rules! store_contract_tests {
             a_renewed_lease_keeps_the_item_from_every_other_claim,
             renewing_a_finished_unclaimed_or_unknown_item_changes_nothing,
             cases_are_listed_in_pages_that_a_cursor_continues,
+            a_quarantined_case_is_not_due_before_its_time_and_a_commit_ends_it,
+            quarantined_cases_are_listed_soonest_retry_first,
         );
     };
     (@each $factory:expr; $($name:ident),+ $(,)?) => {

@@ -11,6 +11,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use notify::{Delivered, Mailer, NotifyError, Pager, SlackNotifier};
 pub use store::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
-    Destination, NewOutboxItem, OutboxItem, StoreError, StoredCase, TimelineEntry, TimelineKind,
+    Destination, NewOutboxItem, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
+    TimelineKind,
 };
 pub use timers::{TimerError, Timers};

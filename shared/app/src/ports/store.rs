@@ -264,6 +264,17 @@ pub trait CaseStore: Send + Sync + 'static {
         outcome: DeliveryOutcome,
         now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Set a case aside (or record another failure): `due_cases` skips it and `next_due` does
+    /// not count it before `entry.until`, even when its stored document cannot be read. The
+    /// next successful `commit` of the case ends the quarantine.
+    fn quarantine(&self, entry: Quarantine) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The case's quarantine, if it is in one.
+    fn quarantined(
+        &self,
+        case: &CaseId,
+    ) -> impl Future<Output = Result<Option<Quarantine>, StoreError>> + Send;
 }
 
 /// A shared store is a store: the engine, a sweeper and the read API can hold one together.
@@ -328,6 +339,33 @@ impl<S: CaseStore> CaseStore for std::sync::Arc<S> {
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::finish_delivery(self, key, outcome, now)
     }
+
+    fn quarantine(&self, entry: Quarantine) -> impl Future<Output = Result<(), StoreError>> + Send {
+        S::quarantine(self, entry)
+    }
+
+    fn quarantined(
+        &self,
+        case: &CaseId,
+    ) -> impl Future<Output = Result<Option<Quarantine>, StoreError>> + Send {
+        S::quarantined(self, case)
+    }
+}
+
+/// A case set aside after the sweep failed to load or decide it (its stored document does not
+/// parse, or deciding fails): it is not due again before `until`, so it never takes another
+/// case's place in a sweep batch. A successful write of the case ends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantine {
+    pub case_id: CaseId,
+    /// Failures in a row; the engine doubles the backoff with each.
+    pub failures: u32,
+    /// When the sweep tries the case again.
+    pub until: Timestamp,
+    /// The first time it failed in this row.
+    pub since: Timestamp,
+    /// The last failure.
+    pub reason: String,
 }
 
 /// Where a listing of cases goes on: just after this case, in the listing's order (most
@@ -388,6 +426,12 @@ pub trait CaseReader: Send + Sync + 'static {
         case: &CaseId,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
 
+    /// Cases in quarantine, the soonest to be tried again first, at most `limit`.
+    fn quarantined_cases(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Quarantine>, StoreError>> + Send;
+
     /// One page of [`CaseReader::list_cases`]: at most `limit` cases after `cursor` (from the
     /// start without one), and the cursor to the next page if there are more.
     fn list_cases_page(
@@ -425,6 +469,13 @@ impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
         limit: usize,
     ) -> impl Future<Output = Result<CasePage, StoreError>> + Send {
         S::list_cases_page(self, cursor, limit)
+    }
+
+    fn quarantined_cases(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Quarantine>, StoreError>> + Send {
+        S::quarantined_cases(self, limit)
     }
 }
 

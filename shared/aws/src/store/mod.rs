@@ -30,6 +30,7 @@ mod commit;
 mod expressions;
 mod item;
 mod outbox;
+mod quarantine;
 mod queries;
 mod table;
 
@@ -37,7 +38,7 @@ pub use table::create_table;
 
 use app::ports::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, Destination,
-    OutboxItem, StoreError, StoredCase, TimelineEntry,
+    OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
 };
 use aws_sdk_dynamodb::Client;
 use domain::Timestamp;
@@ -186,6 +187,14 @@ impl CaseStore for DynamoStore {
         self.renew(key, now, lease).await
     }
 
+    async fn quarantine(&self, entry: Quarantine) -> Result<(), StoreError> {
+        self.set_aside(entry).await
+    }
+
+    async fn quarantined(&self, case: &CaseId) -> Result<Option<Quarantine>, StoreError> {
+        self.quarantine_of(case).await
+    }
+
     async fn finish_delivery(
         &self,
         key: &str,
@@ -232,6 +241,10 @@ impl CaseReader for DynamoStore {
             .filter_map(|pk| found.get(pk))
             .map(item::decode_case)
             .collect()
+    }
+
+    async fn quarantined_cases(&self, limit: usize) -> Result<Vec<Quarantine>, StoreError> {
+        self.quarantine_list(limit).await
     }
 
     async fn list_cases_page(

@@ -26,7 +26,7 @@ pub use schema::SCHEMA_VERSION;
 use app::outbox::{Finish, Recorded};
 use app::ports::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
-    Destination, OutboxItem, StoreError, StoredCase, TimelineEntry,
+    Destination, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
 };
 use app::stored;
 use checkpoint::Checkpointer;
@@ -298,6 +298,11 @@ impl EncodedWrite {
             }
             _ => return Err(StoreError::Conflict(self.id)),
         };
+        // A case that could be written again is no longer set aside.
+        tx.prepare_cached("DELETE FROM quarantine WHERE case_id = ?1")
+            .ctx("commit: end quarantine")?
+            .execute([id])
+            .ctx("commit: end quarantine")?;
         if let Some(event_id) = &self.event_id {
             tx.prepare_cached(
                 "INSERT INTO applied_events (event_id, case_id, applied_at) VALUES (?1, ?2, ?3)",
@@ -642,6 +647,88 @@ impl CaseStore for SqliteStore {
         self.with_conn("finish_delivery", move |conn| finish.apply(conn))
             .await
     }
+
+    async fn quarantine(&self, entry: Quarantine) -> Result<(), StoreError> {
+        let id = entry.case_id.as_str().to_owned();
+        let (until, since) = (nanos(entry.until), nanos(entry.since));
+        let failures = i64::from(entry.failures);
+        let reason = entry.reason;
+        self.with_conn("quarantine", move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO quarantine (case_id, failures, until, since, reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (case_id) DO UPDATE SET \
+                 failures = excluded.failures, until = excluded.until, \
+                 since = excluded.since, reason = excluded.reason",
+            )
+            .ctx("quarantine a case")?
+            .execute(params![id, failures, until, since, reason])
+            .ctx("quarantine a case")?;
+            // Not due before `until`: the column alone, the document may be unreadable.
+            conn.prepare_cached(
+                "UPDATE cases SET next_due = ?2 \
+                 WHERE id = ?1 AND next_due IS NOT NULL AND next_due < ?2",
+            )
+            .ctx("quarantine a case")?
+            .execute(params![id, until])
+            .ctx("quarantine a case")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn quarantined(&self, case: &CaseId) -> Result<Option<Quarantine>, StoreError> {
+        let id = case.as_str().to_owned();
+        let row = self
+            .with_conn("quarantined", move |conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE case_id = ?1"
+                ))
+                .ctx("read quarantine")?
+                .query_row([&id], QuarantineRow::read)
+                .optional()
+                .ctx("read quarantine")
+            })
+            .await?;
+        row.map(QuarantineRow::decode).transpose()
+    }
+}
+
+const QUARANTINE_COLUMNS: &str = "case_id, failures, until, since, reason";
+
+/// A `quarantine` row as read.
+struct QuarantineRow {
+    case_id: String,
+    failures: i64,
+    until: i64,
+    since: i64,
+    reason: String,
+}
+
+impl QuarantineRow {
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            case_id: row.get(0)?,
+            failures: row.get(1)?,
+            until: row.get(2)?,
+            since: row.get(3)?,
+            reason: row.get(4)?,
+        })
+    }
+
+    fn decode(self) -> Result<Quarantine, StoreError> {
+        Ok(Quarantine {
+            case_id: case_id(&self.case_id)?,
+            failures: u32::try_from(self.failures).map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "quarantine of {}: {} failures",
+                    self.case_id, self.failures
+                ))
+            })?,
+            until: instant(self.until)?,
+            since: instant(self.since)?,
+            reason: self.reason,
+        })
+    }
 }
 
 impl CaseReader for SqliteStore {
@@ -687,6 +774,24 @@ impl CaseReader for SqliteStore {
             })
             .await?;
         rows.into_iter().map(CaseRow::decode).collect()
+    }
+
+    async fn quarantined_cases(&self, limit: usize) -> Result<Vec<Quarantine>, StoreError> {
+        let limit = sql_int(limit);
+        let rows: Vec<QuarantineRow> = self
+            .with_conn("quarantined_cases", move |conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {QUARANTINE_COLUMNS} FROM quarantine \
+                     ORDER BY until, case_id LIMIT ?1"
+                ))
+                .ctx("list quarantined cases")?
+                .query_map([limit], QuarantineRow::read)
+                .ctx("list quarantined cases")?
+                .collect::<rusqlite::Result<_>>()
+                .ctx("list quarantined cases")
+            })
+            .await?;
+        rows.into_iter().map(QuarantineRow::decode).collect()
     }
 
     async fn list_cases_page(

@@ -67,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     ",
     // 2 -> 3: each destination's delivery workers claim their own items
     // (`app::ports::Destination`); items written before get theirs from the effect's tag.
+    // Quarantined cases (`app::ports::Quarantine`).
     r"
     ALTER TABLE outbox ADD COLUMN destination TEXT NOT NULL DEFAULT '';
     UPDATE outbox SET destination = CASE json_extract(effect, '$.effect')
@@ -77,6 +78,17 @@ const MIGRATIONS: &[&str] = &[
         ELSE '' END;
     CREATE INDEX outbox_pending_by_destination ON outbox (destination, seq)
         WHERE state = 'pending';
+
+    -- Cases the sweep could not load or decide, set aside until `until` (their next_due is
+    -- moved there too); a successful commit of the case deletes its row.
+    CREATE TABLE quarantine (
+        case_id   TEXT PRIMARY KEY NOT NULL,
+        failures  INTEGER NOT NULL,
+        until     INTEGER NOT NULL,
+        since     INTEGER NOT NULL,
+        reason    TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX quarantine_by_until ON quarantine (until, case_id);
     ",
 ];
 
