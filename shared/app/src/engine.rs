@@ -17,7 +17,8 @@ use crate::ports::{
 };
 use domain::Timestamp;
 use domain::case::{
-    CaseEvent, CaseId, DecideError, Decision, Input, TimerChange, TimerKind, decide,
+    AlertContext, CaseEvent, CaseId, DecideError, Decision, Effect, Input, SlackKind, TimerChange,
+    TimerKind, decide,
 };
 use domain::jiff::SignedDuration;
 use domain::policy::Policy;
@@ -617,9 +618,13 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             .map_err(|e| EngineError::store(&item.case_id, e))
     }
 
-    /// Deliver one claimed item and record the outcome.
+    /// Deliver one claimed item and record the outcome. An item given up because it grew too
+    /// old is announced in Slack first (once: the announcement's key is the item's key).
     pub async fn deliver_claimed(&self, item: &OutboxItem) -> Result<DeliveryOutcome, EngineError> {
-        let outcome = self.deliver_one(item).await;
+        let (outcome, given_up) = self.deliver_one(item).await;
+        if given_up && let Err(error) = self.announce_failure(item).await {
+            warn!(case_id = %item.case_id, key = %item.key, %error, "cannot announce the failed delivery in Slack");
+        }
         self.store
             .finish_delivery(&item.key, outcome.clone(), self.clock.now())
             .await
@@ -627,7 +632,74 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         Ok(outcome)
     }
 
-    async fn deliver_one(&self, item: &OutboxItem) -> DeliveryOutcome {
+    /// Put a Slack message "this notification was given up" in the outbox of the item's case,
+    /// keyed `<item key>/failed`, so that it is decided once whatever happens. An announcement
+    /// that fails in turn is not announced.
+    async fn announce_failure(&self, item: &OutboxItem) -> Result<(), EngineError> {
+        if matches!(
+            item.effect,
+            Effect::NotifySlack {
+                message: SlackKind::DeliveryFailed,
+                ..
+            }
+        ) {
+            return Ok(());
+        }
+        let key = format!("{}/failed", item.key);
+        for _ in 0..self.settings.max_conflict_retries {
+            let Some(stored) = self.load(&item.case_id).await? else {
+                return Ok(());
+            };
+            let effect = Effect::NotifySlack {
+                message: SlackKind::DeliveryFailed,
+                context: AlertContext::of(&stored.case),
+            };
+            let now = self.clock.now();
+            let write = CaseWrite {
+                timeline: vec![TimelineEntry {
+                    at: now,
+                    kind: TimelineKind::Decided {
+                        key: key.clone(),
+                        effect: format!("{} ({})", describe(&effect), item.key),
+                    },
+                }],
+                outbox: vec![NewOutboxItem {
+                    key: key.clone(),
+                    effect,
+                }],
+                case: stored.case,
+                expected_version: Some(stored.version),
+                event_id: None,
+                now,
+            };
+            match self.store.commit(write).await {
+                Ok(_) => {
+                    if let Some(wake) = &self.wake {
+                        wake(Destination::Slack);
+                    }
+                    return Ok(());
+                }
+                Err(StoreError::Conflict(_)) => continue,
+                Err(error) => return Err(EngineError::store(&item.case_id, error)),
+            }
+        }
+        Err(EngineError::Contention(item.case_id.clone()))
+    }
+
+    /// The outcome, and whether the item failed once it was older than the maximum age.
+    async fn deliver_one(&self, item: &OutboxItem) -> (DeliveryOutcome, bool) {
+        let outcome = self.attempt(item).await;
+        let given_up = matches!(outcome, DeliveryOutcome::Failed { .. }) && self.too_old(item);
+        (outcome, given_up)
+    }
+
+    fn too_old(&self, item: &OutboxItem) -> bool {
+        self.clock.now().duration_since(item.created_at)
+            >= SignedDuration::try_from(self.settings.max_delivery_age)
+                .unwrap_or(SignedDuration::MAX)
+    }
+
+    async fn attempt(&self, item: &OutboxItem) -> DeliveryOutcome {
         let result = self.notifiers.deliver(&item.case_id, &item.effect).await;
         let effect = describe(&item.effect);
         match result {

@@ -259,6 +259,16 @@ pub fn slack_message(kind: SlackKind, context: &AlertContext) -> Value {
              the conversation cannot continue by e-mail. Answer in the chat."
                 .to_owned(),
         ),
+        SlackKind::DeliveryFailed => (
+            format!("Notification given up: {case}"),
+            format!(
+                "Notification given up: a page or message about {title} could not be \
+                 delivered in time{about}"
+            ),
+            "A page, message or e-mail about this case could not be delivered within the \
+             maximum age and was given up. The case's timeline shows which."
+                .to_owned(),
+        ),
     };
 
     let mut what = what;

@@ -63,5 +63,6 @@ stored_names!(StoredSlackKind <-> SlackKind {
     DispatchBreached = "dispatch_breached",
     FirstResponseWarning = "first_response_warning",
     ChatFallbackImpossible = "chat_fallback_impossible",
+    DeliveryFailed = "delivery_failed",
 });
 stored_names!(StoredEmailKind <-> EmailKind { ChatFallback = "chat_fallback" });

@@ -88,6 +88,9 @@ pub enum SlackKind {
     FirstResponseWarning,
     /// The chat fallback came due, but the customer left no e-mail address.
     ChatFallbackImpossible,
+    /// A notification of the case could not be delivered within the maximum age and was given
+    /// up (said once per failed notification; decided by the engine, not by the machine).
+    DeliveryFailed,
 }
 
 impl SlackKind {
@@ -99,6 +102,7 @@ impl SlackKind {
             SlackKind::DispatchBreached => "dispatch_breached",
             SlackKind::FirstResponseWarning => "first_response_warning",
             SlackKind::ChatFallbackImpossible => "chat_fallback_impossible",
+            SlackKind::DeliveryFailed => "delivery_failed",
         }
     }
 }
