@@ -318,10 +318,11 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
     /// is delivered, so no deadline waits for a receiver here either; a long-running process
     /// calls [`Engine::decide_due`] alone and delivers with workers.
     pub async fn sweep(&self) -> Result<SweepReport, EngineError> {
-        let cases_fired = self.decide_due().await?;
+        // Boxed halves keep the sweep's future shallow enough for rustc's layout limit.
+        let cases_fired = Box::pin(self.decide_due()).await?;
         Ok(SweepReport {
             cases_fired,
-            deliveries: self.deliver_outbox(None).await?,
+            deliveries: Box::pin(self.deliver_outbox(None)).await?,
         })
     }
 
@@ -584,7 +585,9 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             let Some(item) = claimed.into_iter().next() else {
                 break;
             };
-            let outcome = self.deliver_claimed(&item).await?;
+            // Boxed: the delivery future is deep (notifier, failure announcement), and every
+            // caller's future holds it, to rustc's layout recursion limit in `sweep`.
+            let outcome = Box::pin(self.deliver_claimed(&item)).await?;
             report.add(&outcome);
         }
         Ok(report)
