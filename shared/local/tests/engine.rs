@@ -451,13 +451,27 @@ async fn an_effect_still_undelivered_a_day_after_it_was_decided_is_marked_failed
     clock.advance(SignedDuration::from_hours(24) + SignedDuration::from_mins(1));
     engine.deliver_outbox(Some(&case)).await.unwrap();
 
-    let items = engine.store().outbox_of(&case).await.unwrap();
+    // Every item given up is announced in Slack by an item of its own (still waiting here:
+    // this receiver throttles Slack too).
+    let (announcements, items): (Vec<_>, Vec<_>) = engine
+        .store()
+        .outbox_of(&case)
+        .await
+        .unwrap()
+        .into_iter()
+        .partition(|item| item.key.ends_with("/failed"));
     assert!(!items.is_empty());
+    let given_up: Vec<String> = items
+        .iter()
+        .map(|item| format!("{}/failed", item.key))
+        .collect();
     for item in items {
         assert_eq!(item.state, app::ports::DeliveryState::Failed, "{item:?}");
         let error = item.last_error.unwrap_or_default();
         assert!(error.contains("undelivered 24 h after"), "{error}");
     }
+    let announced: Vec<String> = announcements.into_iter().map(|item| item.key).collect();
+    assert_eq!(announced, given_up);
 }
 
 #[tokio::test]
