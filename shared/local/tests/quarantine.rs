@@ -136,3 +136,38 @@ async fn unreadable_due_cases_are_set_aside_and_the_good_one_is_decided_in_the_f
     );
     assert!(shown[0]["reason"].as_str().unwrap().contains("invalid"));
 }
+
+#[tokio::test]
+async fn the_quarantine_backoff_stops_doubling_at_its_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let bad = sample_case("zendesk-bad", at(0));
+    store.commit(create(bad.clone())).await.unwrap();
+    rusqlite::Connection::open(dir.path().join(SqliteStore::FILE_NAME))
+        .unwrap()
+        .execute("UPDATE cases SET document = 'not json'", [])
+        .unwrap();
+    let now = at(16 * 60);
+    let clock = ManualClock::new(now);
+    let engine = Engine::new(
+        Arc::new(policy_file::default_policy().unwrap()),
+        Arc::clone(&store),
+        DueLoopTimers::new(),
+        Accepting,
+        Arc::new(clock.clone()),
+    )
+    .with_settings(app::EngineSettings {
+        first_quarantine: std::time::Duration::from_secs(60),
+        max_quarantine: std::time::Duration::from_secs(90),
+        ..app::EngineSettings::default()
+    });
+
+    let mut expected = now;
+    for (failures, backoff) in [(1, 60), (2, 90), (3, 90)] {
+        engine.decide_due().await.unwrap();
+        expected += SignedDuration::from_secs(backoff);
+        let entry = store.quarantined(&bad.id).await.unwrap().unwrap();
+        assert_eq!((entry.failures, entry.until), (failures, expected));
+        clock.set(entry.until);
+    }
+}
