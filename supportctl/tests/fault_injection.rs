@@ -18,6 +18,20 @@ fn supportctl() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_BIN_EXE_supportctl"))
 }
 
+async fn start_server(
+    data: &std::path::Path,
+    pagerduty: &FaultySink,
+    slack: &FaultySink,
+) -> ServerProcess {
+    ServerProcess::start(
+        supportctl(),
+        data,
+        free_port(),
+        &server_env(pagerduty, slack),
+    )
+    .await
+}
+
 fn server_env(pagerduty: &FaultySink, slack: &FaultySink) -> Vec<(&'static str, String)> {
     vec![
         ("ZENDESK_WEBHOOK_SECRET", ZENDESK_SECRET.to_owned()),
@@ -182,13 +196,7 @@ async fn without_a_crash_no_slack_message_is_accepted_twice_through_a_brownout()
     });
     pagerduty.set_schedule(brownout);
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(
-        supportctl(),
-        data.path(),
-        free_port(),
-        &server_env(&pagerduty, &slack),
-    )
-    .await;
+    let server = start_server(data.path(), &pagerduty, &slack).await;
     let client = reqwest::Client::new();
 
     // Out-of-hours and overdue tickets are told to Slack once each.
@@ -255,13 +263,7 @@ async fn three_hundred_stalled_two_mebibyte_bodies_cost_little_memory_and_health
     let pagerduty = FaultySink::pagerduty().await;
     let slack = FaultySink::slack().await;
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(
-        supportctl(),
-        data.path(),
-        free_port(),
-        &server_env(&pagerduty, &slack),
-    )
-    .await;
+    let server = start_server(data.path(), &pagerduty, &slack).await;
     let addr = server.url.trim_start_matches("http://").to_owned();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = server.resident_bytes();

@@ -5,6 +5,7 @@
 //! Written on a raw TCP listener rather than wiremock, because wiremock cannot reset a
 //! connection or hold one open without answering.
 
+use crate::raw_http::{read_request, request_path};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -154,9 +155,10 @@ async fn serve_connection(
 ) {
     let mut buffer = Vec::new();
     loop {
-        let Some((path, body)) = read_request(&mut stream, &mut buffer).await else {
+        let Some((head, body)) = read_request(&mut stream, &mut buffer).await else {
             return;
         };
+        let path = request_path(&head).to_owned();
         let fault = {
             let mut state = state.lock().expect("sink state");
             let index = state.received.len();
@@ -200,39 +202,4 @@ fn response(status: u16, extra_headers: &str, body: &str) -> String {
         "HTTP/1.1 {status} Sink\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra_headers}\r\n{body}",
         body.len()
     )
-}
-
-/// One HTTP/1.1 request with a `Content-Length` body (what the notifiers send); `None` when the
-/// client closed the connection.
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<(String, Vec<u8>)> {
-    let head_end = loop {
-        if let Some(end) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
-            break end + 4;
-        }
-        let mut chunk = [0u8; 8192];
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
-    let length = head
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    while buffer.len() < head_end + length {
-        let mut chunk = [0u8; 8192];
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    }
-    let body = buffer[head_end..head_end + length].to_vec();
-    buffer.drain(..head_end + length);
-    Some((path, body))
 }

@@ -4,6 +4,7 @@
 
 pub mod faulty_sink;
 pub mod payloads;
+pub mod raw_http;
 pub mod server_process;
 
 use app::EngineSettings;

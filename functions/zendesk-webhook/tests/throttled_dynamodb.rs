@@ -13,7 +13,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tests::payloads::{Ticket, berlin};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tests::raw_http::read_request;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 const EVENT: &str = include_str!("fixtures/apigw-v2-zendesk.json");
@@ -133,38 +134,6 @@ fn raw_response(status: u16, extra_headers: &str, body: &str) -> String {
         "HTTP/1.1 {status} Fault\r\nContent-Type: application/x-amz-json-1.0\r\n{extra_headers}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
-}
-
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<(String, Vec<u8>)> {
-    let head_end = loop {
-        if let Some(end) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
-            break end + 4;
-        }
-        let mut chunk = [0u8; 16 * 1024];
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end - 4]).into_owned();
-    let length = head
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    while buffer.len() < head_end + length {
-        let mut chunk = [0u8; 16 * 1024];
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    }
-    let body = buffer[head_end..head_end + length].to_vec();
-    buffer.drain(..head_end + length);
-    Some((head, body))
 }
 
 #[tokio::test]
