@@ -17,4 +17,9 @@ mod weekly;
 pub use compliance::{Breach, Clock, ComplianceReport, Counts, Row, compliance};
 pub use csv::{CSV_COLUMNS, to_csv};
 pub use month::{Month, MonthError};
+/// The time zone whose wall clock decides which month a case belongs to (docs/reports.md).
+pub fn month_time_zone(policy: &domain::policy::Policy) -> jiff::tz::TimeZone {
+    case_view::business_time_zone(policy)
+}
+
 pub use weekly::{WeekPoint, WeeklyCompliance, weekly_compliance, weeks_of};
