@@ -54,6 +54,8 @@ pub(crate) struct BoardRow<'a> {
     pub next: Option<(&'static str, Timestamp)>,
     /// Seconds from `now` to that due instant; negative when it has passed.
     pub seconds_left: Option<i64>,
+    /// When the row turns at risk: the first response's warning instant, while that clock runs.
+    pub warning: Option<Timestamp>,
 }
 
 /// Which cases the board shows: each filter that is set must match.
@@ -110,6 +112,7 @@ pub(crate) fn board_row(case: &Case, now: Timestamp) -> BoardRow<'_> {
         standing,
         next,
         seconds_left: next.map(|(_, due)| due.duration_since(now).as_secs()),
+        warning: first_response_running.then_some(case.first_response_warning_at),
     }
 }
 
@@ -249,13 +252,15 @@ fn render_row(out: &mut String, row: &BoardRow<'_>, time_zone: &TimeZone) {
     let _ = write!(
         out,
         "<tr class=\"case {class}\" data-case-id=\"{id}\" data-channel=\"{channel}\" \
-         data-plan=\"{plan}\" data-priority=\"{priority}\" data-warning=\"{warning}\"",
+         data-plan=\"{plan}\" data-priority=\"{priority}\"",
         class = row.standing.class(),
         channel = request.channel,
         plan = request.plan,
         priority = request.priority,
-        warning = rfc3339(case.first_response_warning_at),
     );
+    if let Some(warning) = row.warning {
+        let _ = write!(out, " data-warning=\"{}\"", rfc3339(warning));
+    }
     if let Some((_, due)) = row.next {
         let _ = write!(out, " data-due=\"{}\"", rfc3339(due));
     }
@@ -401,6 +406,11 @@ mod tests {
         let row = board_row(&case, at("2026-12-01T09:40:00Z"));
         assert_eq!(row.next, Some(("dispatch", at("2026-12-01T10:00:00Z"))));
         assert_eq!(row.standing, Standing::OnTrack);
+        assert_eq!(row.warning, None);
+        assert_eq!(
+            board_row(&ticket("zendesk-2"), at("2026-12-01T09:00:00Z")).warning,
+            Some(at("2026-12-01T09:22:30Z"))
+        );
     }
 
     #[test]

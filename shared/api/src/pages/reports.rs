@@ -157,7 +157,7 @@ fn weekly_chart(out: &mut String, weekly: &WeeklyCompliance, clock: Clock) {
     let height = TOP + PLOT_HEIGHT + 56.0;
     let _ = writeln!(
         out,
-        "<figure><svg class=\"chart weekly\" id=\"weekly-{clock}\" viewBox=\"0 0 {WIDTH} {height}\" \
+        "<figure><figcaption>{title}</figcaption><svg class=\"chart weekly\" id=\"weekly-{clock}\" viewBox=\"0 0 {WIDTH} {height}\" \
          role=\"img\" aria-labelledby=\"weekly-{clock}-title\" xmlns=\"http://www.w3.org/2000/svg\">\
          <title id=\"weekly-{clock}-title\">{title}</title>"
     );
@@ -241,7 +241,8 @@ fn percentiles_chart(out: &mut String, rows: &[Row]) {
     let label_width = 220.0;
     let _ = writeln!(
         out,
-        "<figure><svg class=\"chart percentiles\" id=\"first-response-percentiles\" \
+        "<figure><figcaption>Time to first response, p50 (dark) and p90 (light), in minutes \
+         of each row's calendar</figcaption><svg class=\"chart percentiles\" id=\"first-response-percentiles\" \
          viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-labelledby=\"percentiles-title\" \
          xmlns=\"http://www.w3.org/2000/svg\"><title id=\"percentiles-title\">Time to first \
          response, p50 and p90 (minutes on each row's calendar)</title>"

@@ -56,9 +56,10 @@
       }
       if (left <= 0) {
         setStanding(row, 'breached');
-      } else if (Date.parse(row.getAttribute('data-warning')) <= now &&
+      } else if (row.hasAttribute('data-warning') &&
+                 Date.parse(row.getAttribute('data-warning')) <= now &&
                  row.classList.contains('on-track')) {
-        // Only the first response has a warning; a row on track moves to at risk at it.
+        // Only a running first response has a warning (data-warning); at it, the row is at risk.
         setStanding(row, 'at-risk');
       }
     }
