@@ -2,6 +2,7 @@
 
 mod deadline;
 mod replay;
+mod report_command;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,8 @@ enum Command {
     Serve(serve::Args),
     /// Sign sample provider events and post them to a running server.
     Replay(replay::Args),
+    /// A month's SLA compliance report per clock, plan, priority and channel.
+    Report(report_command::Args),
 }
 
 /// Exit code for bad input (clap uses it for bad arguments too).
@@ -42,6 +45,9 @@ fn main() -> ExitCode {
             serve::run(&args).map_err(|e| (RUNTIME_ERROR, e.to_string()))
         }
         Command::Replay(args) => replay::run(&args).map_err(|e| (RUNTIME_ERROR, e.to_string())),
+        Command::Report(args) => {
+            report_command::run(&args).map_err(|e| (RUNTIME_ERROR, e.to_string()))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,10 @@
 //! wiremock servers standing in for PagerDuty and Slack, and signed provider payloads.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod faulty_sink;
 pub mod payloads;
+pub mod raw_http;
+pub mod server_process;
 
 use app::EngineSettings;
 use app::ports::ManualClock;

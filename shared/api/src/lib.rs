@@ -2,6 +2,7 @@
 //! the read API. The local server, the Lambda functions (through `lambda_http`) and the tests
 //! (through `tower::ServiceExt::oneshot`) all run this same router.
 
+mod pages;
 mod read_access;
 mod views;
 mod webhooks;
@@ -88,6 +89,7 @@ fn read_routes<R: CaseStore + CaseReader>(reads: ReadState<R>) -> Router {
         .route("/api/quarantine", get(list_quarantine::<R>))
         .route("/api/reports/compliance", get(compliance_json::<R>))
         .route("/api/reports/compliance.csv", get(compliance_csv::<R>))
+        .merge(pages::routes::<R>())
         .route_layer(middleware::from_fn_with_state(
             access,
             read_access::require_read_access,
@@ -213,7 +215,7 @@ struct ReportQuery {
     month: Option<String>,
 }
 
-/// The month's compliance report (docs/reports.md), over every stored case.
+/// The month's compliance report (docs/reports.md), over the cases received in the month.
 async fn compliance_report<R: CaseStore + CaseReader>(
     state: &ReadState<R>,
     query: ReportQuery,
@@ -231,17 +233,36 @@ async fn compliance_report<R: CaseStore + CaseReader>(
         .ok_or_else(|| bad_request("the query parameter month=YYYY-MM is required".into()))?
         .parse()
         .map_err(|error: report::MonthError| bad_request(error.to_string()))?;
-    let cases = state
-        .reader
-        .list_cases(usize::MAX)
-        .await
-        .map_err(|source| store_error(&source))?;
+    let cases = month_cases(state, month).await?;
     Ok(report::compliance(
         &state.policy,
         cases.iter().map(|stored| &stored.case),
         month,
         state.clock.now(),
     ))
+}
+
+/// The cases received in `month` (on the report's wall clock), read by receipt range.
+async fn month_cases<R: CaseStore + CaseReader>(
+    state: &ReadState<R>,
+    month: report::Month,
+) -> Result<Vec<app::ports::StoredCase>, Response> {
+    let (from, to) = month
+        .bounds(&report::month_time_zone(&state.policy))
+        .map_err(|error| {
+            (
+                StatusCode::BAD_REQUEST,
+                axum::Json(
+                    json!({ "error": "bad_request", "reason": format!("month {month}: {error}") }),
+                ),
+            )
+                .into_response()
+        })?;
+    state
+        .reader
+        .cases_received_between(from, to)
+        .await
+        .map_err(|source| store_error(&source))
 }
 
 async fn compliance_json<R: CaseStore + CaseReader>(

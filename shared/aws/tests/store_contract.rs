@@ -170,6 +170,14 @@ impl CaseReader for OneWriterAtATime {
         self.store.quarantined_cases(limit)
     }
 
+    fn cases_received_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
+        self.store.cases_received_between(from, to)
+    }
+
     fn list_cases_page(
         &self,
         cursor: Option<&CaseCursor>,

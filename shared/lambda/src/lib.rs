@@ -16,7 +16,7 @@ pub use logs::{init_json_logs, json_layer};
 pub use settings::{SECRET_ID_SUFFIX, SecretSpec, Settings};
 
 use app::ports::{Clock, SystemClock};
-use app::{Engine, Notifiers};
+use app::{Engine, EngineSettings, Notifiers};
 use aws::scheduler::{SchedulerConfig, SchedulerTimers};
 use aws::ses::{SesConfig, SesMailer};
 use aws::store::DynamoStore;
@@ -129,6 +129,9 @@ pub struct FunctionSettings {
     pub notifiers: NotifierSettings,
     /// `POLICY_FILE`, relative to `LAMBDA_TASK_ROOT`; `None`: the built-in default policy.
     pub policy_file: Option<PathBuf>,
+    /// `DELIVERY_FIRST_RETRY_SECONDS`, `DELIVERY_MAX_RETRY_SECONDS`, `RETRY_AFTER_CAP_SECONDS`,
+    /// `DELIVERY_MAX_AGE_HOURS`; the defaults where unset.
+    pub engine: EngineSettings,
 }
 
 impl FunctionSettings {
@@ -144,6 +147,7 @@ impl FunctionSettings {
             policy_file: settings
                 .get(POLICY_FILE_VAR)
                 .map(|file| policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref())),
+            engine: EngineSettings::from_lookup(&lookup).map_err(InitError::config("engine"))?,
         })
     }
 }
@@ -210,7 +214,7 @@ pub fn engine_from(
         }
     };
     let notifiers = function.notifiers.notifiers(mailer)?;
-    Ok(Engine::new(policy, store, timers, notifiers, clock))
+    Ok(Engine::new(policy, store, timers, notifiers, clock).with_settings(function.engine))
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@
 
 use app::ports::{CaseStore, Destination, OutboxItem, Timers};
 use app::{Deliver, DeliveryWake, Engine};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
@@ -130,6 +130,10 @@ async fn dispatch<S, T, D>(
 {
     let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let mut in_flight = JoinSet::new();
+    // The keys this dispatcher is sending. A lease can look expired while its renewal is not
+    // yet due when the clock jumps (a test's manual clock, a corrected system clock); the claim
+    // then hands out an item that is still being sent here, and it must not go out twice.
+    let sending: Arc<Mutex<HashSet<String>>> = Arc::default();
     loop {
         while in_flight.try_join_next().is_some() {}
         if *shutdown.borrow() {
@@ -145,10 +149,16 @@ async fn dispatch<S, T, D>(
         };
         match engine.claim_next(destination).await {
             Ok(Some(item)) => {
+                if !lock(&sending).insert(item.key.clone()) {
+                    // Already on its way from here; the claim just renewed its lease.
+                    continue;
+                }
                 let engine = Arc::clone(&engine);
                 let wakers = wakers.clone();
+                let sending = Arc::clone(&sending);
                 in_flight.spawn(async move {
                     deliver_with_renewal(&engine, &item).await;
+                    lock(&sending).remove(&item.key);
                     drop(slot);
                     // The next item of its lane may be ready now.
                     wakers.wake(destination);
@@ -168,6 +178,12 @@ async fn dispatch<S, T, D>(
         }
     }
     in_flight.abort_all();
+}
+
+fn lock(keys: &Mutex<HashSet<String>>) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    // A panic elsewhere cannot leave the set half-changed: insert and remove are atomic.
+    keys.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Deliver one claimed item, renewing its lease every third of the lease while the receiver

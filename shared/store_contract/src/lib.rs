@@ -68,6 +68,7 @@ mod listing;
 mod outbox;
 mod outbox_per_case;
 mod quarantine;
+mod received_range;
 mod timeline;
 
 pub use blocks::{
@@ -83,6 +84,7 @@ pub use listing::*;
 pub use outbox::*;
 pub use outbox_per_case::*;
 pub use quarantine::*;
+pub use received_range::*;
 pub use timeline::*;
 
 use app::ports::{CaseReader, CaseStore};
@@ -148,6 +150,7 @@ macro_rules! store_contract_tests {
             cases_are_listed_in_pages_that_a_cursor_continues,
             a_quarantined_case_is_not_due_before_its_time_and_a_commit_ends_it,
             quarantined_cases_are_listed_soonest_retry_first,
+            cases_received_in_a_range_come_back_earliest_first_with_the_end_excluded,
         );
     };
     (@each $factory:expr; $($name:ident),+ $(,)?) => {

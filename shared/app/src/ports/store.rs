@@ -439,6 +439,14 @@ pub trait CaseReader: Send + Sync + 'static {
         cursor: Option<&CaseCursor>,
         limit: usize,
     ) -> impl Future<Output = Result<CasePage, StoreError>> + Send;
+
+    /// Cases received in `[from, to)`, earliest received first (then by case id): a month's
+    /// cases for the reports, without reading every case ever stored.
+    fn cases_received_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send;
 }
 
 impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
@@ -476,6 +484,14 @@ impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Quarantine>, StoreError>> + Send {
         S::quarantined_cases(self, limit)
+    }
+
+    fn cases_received_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
+        S::cases_received_between(self, from, to)
     }
 }
 
