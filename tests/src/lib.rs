@@ -19,6 +19,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 pub const ZENDESK_SECRET: &str = "test-zendesk-signing-secret";
 pub const INTERCOM_SECRET: &str = "test-intercom-client-secret";
 pub const TWILIO_TOKEN: &str = "test-twilio-auth-token";
+pub const PAGERDUTY_WEBHOOK_SECRET: &str = "test-pagerduty-webhook-secret";
 pub const ROUTING_KEY: &str = "R0UT1NGKEY0123456789abcdef012345";
 pub const PAGERDUTY_PATH: &str = "/v2/enqueue";
 pub const SLACK_PATH: &str = "/services/T000/B000/XXXX";
@@ -41,6 +42,10 @@ pub fn test_lookup(pagerduty: &MockServer, slack: &MockServer) -> HashMap<String
         ("ZENDESK_WEBHOOK_SECRET".into(), ZENDESK_SECRET.into()),
         ("INTERCOM_CLIENT_SECRET".into(), INTERCOM_SECRET.into()),
         ("TWILIO_AUTH_TOKEN".into(), TWILIO_TOKEN.into()),
+        (
+            "PAGERDUTY_WEBHOOK_SECRET".into(),
+            PAGERDUTY_WEBHOOK_SECRET.into(),
+        ),
         ("PAGERDUTY_ROUTING_KEY".into(), ROUTING_KEY.into()),
         (
             "PAGERDUTY_EVENTS_URL".into(),

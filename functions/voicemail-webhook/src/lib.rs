@@ -21,6 +21,7 @@ pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitEr
         zendesk: None,
         intercom: None,
         twilio: Some(TwilioHandler::new(config, Classifier::from(policy))),
+        pagerduty: None,
     })
 }
 

@@ -2,13 +2,14 @@
 //! the read API. The local server, the Lambda functions (through `lambda_http`) and the tests
 //! (through `tower::ServiceExt::oneshot`) all run this same router.
 
+mod pagerduty;
 mod read_access;
 mod views;
 mod webhooks;
 
 pub use read_access::{READ_TOKEN_VARIABLE, ReadAccess};
 
-pub use views::{CaseDetailView, CaseView, ClockView, OutboxView};
+pub use views::{AlertResponseView, CaseDetailView, CaseView, ClockView, OutboxView};
 pub use webhooks::Webhooks;
 use webhooks::{Intercom, Twilio, Zendesk, webhook};
 
@@ -113,6 +114,7 @@ where
 {
     Router::new()
         .route("/webhooks/zendesk", post(webhook::<Zendesk, S, T, D>))
+        .route("/webhooks/pagerduty", post(pagerduty::webhook::<S, T, D>))
         .route(
             "/webhooks/intercom",
             post(webhook::<Intercom, S, T, D>).head(webhook::<Intercom, S, T, D>),

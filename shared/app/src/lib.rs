@@ -13,5 +13,6 @@ pub mod stored;
 
 pub use deliver::{Deliver, Notifiers};
 pub use engine::{
-    DeliveryReport, Engine, EngineError, EngineSettings, FireOutcome, IngestOutcome, SweepReport,
+    AlertUpdateOutcome, DeliveryReport, Engine, EngineError, EngineSettings, FireOutcome,
+    IngestOutcome, SweepReport,
 };

@@ -15,8 +15,8 @@ use notify::{
     ConfigError, HttpClientError, LogMailer, NotifierSettings, PagerDutyClient, SlackWebhook,
 };
 use providers::{
-    Classifier, IntercomConfig, IntercomHandler, TwilioConfig, TwilioHandler, ZendeskConfig,
-    ZendeskHandler,
+    Classifier, IntercomConfig, IntercomHandler, PagerDutyConfig, PagerDutyHandler, TwilioConfig,
+    TwilioHandler, ZendeskConfig, ZendeskHandler,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -355,6 +355,8 @@ pub struct Settings {
     pub zendesk: ZendeskConfig,
     pub intercom: IntercomConfig,
     pub twilio: TwilioConfig,
+    /// `PAGERDUTY_WEBHOOK_SECRET` (optional): without it `/webhooks/pagerduty` answers 503.
+    pub pagerduty: Option<PagerDutyConfig>,
     pub notifiers: NotifierSettings,
     pub mailer: LogMailer,
     /// `RETENTION_DAYS` (default 400): how long applied event ids, timelines and delivered
@@ -379,6 +381,7 @@ impl Settings {
             zendesk: ZendeskConfig::from_env(setting).map_err(config("zendesk"))?,
             intercom: IntercomConfig::from_env(setting).map_err(config("intercom"))?,
             twilio: TwilioConfig::from_env(setting).map_err(config("twilio"))?,
+            pagerduty: PagerDutyConfig::from_env_if_set(setting).map_err(config("pagerduty"))?,
             notifiers: NotifierSettings::from_lookup(setting).map_err(config("notify"))?,
             mailer: LogMailer::from_lookup(setting),
             retention: retention(&setting)?,
@@ -398,6 +401,7 @@ impl Settings {
                 classifier.clone(),
             )),
             twilio: Some(TwilioHandler::new(self.twilio.clone(), classifier)),
+            pagerduty: self.pagerduty.clone().map(PagerDutyHandler::new),
         }
     }
 }

@@ -134,6 +134,7 @@ pub fn chat_case() -> Case {
             cancelled_at: Some(t("2026-03-02T09:50:00Z")),
         }),
         open_alerts: BTreeSet::from([AlertKey::Chat, AlertKey::FirstResponse]),
+        alert_responses: Default::default(),
         timers: BTreeMap::from([(TimerKind::ChatFallback, t("2026-03-02T10:00:00Z"))]),
         applied: FieldTimes {
             status: t("2026-03-02T09:00:00Z"),
@@ -180,6 +181,7 @@ pub fn ticket_case() -> Case {
         warned_at: None,
         chat_fallback: None,
         open_alerts: BTreeSet::from([AlertKey::Dispatch, AlertKey::OutOfHours]),
+        alert_responses: Default::default(),
         timers: BTreeMap::from([
             (TimerKind::FirstResponseWarning, t("2026-03-09T08:45:00Z")),
             (TimerKind::FirstResponse, t("2026-03-09T09:00:00Z")),
@@ -230,6 +232,7 @@ pub fn phone_case() -> Case {
         warned_at: None,
         chat_fallback: None,
         open_alerts: BTreeSet::new(),
+        alert_responses: Default::default(),
         timers: BTreeMap::new(),
         applied: FieldTimes {
             status: t("2026-03-07T02:20:00Z"),

@@ -4,7 +4,7 @@
 //! contract test suite (the `store_contract` crate).
 
 use domain::Timestamp;
-use domain::case::{Case, CaseId, Change, Effect, TimerKind};
+use domain::case::{AlertAction, AlertKey, Case, CaseId, Change, Effect, TimerKind};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::time::Duration;
@@ -47,6 +47,15 @@ pub enum TimelineKind {
     Delivered {
         key: String,
         outcome: String,
+    },
+    /// The on-call engineer acknowledged or resolved one of our pages (PagerDuty).
+    AlertUpdated {
+        event_id: String,
+        occurred_at: Timestamp,
+        alert: AlertKey,
+        action: AlertAction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
 }
 

@@ -2,7 +2,9 @@
 
 use super::StoredError;
 use super::case::StoredLabelsV1;
-use super::names::{StoredPlan, StoredPriority, StoredTimerKind};
+use super::names::{
+    StoredAlertAction, StoredAlertKey, StoredPlan, StoredPriority, StoredTimerKind,
+};
 use crate::ports::{TimelineEntry, TimelineKind};
 use domain::Timestamp;
 use domain::case::Change;
@@ -36,6 +38,15 @@ pub enum StoredTimelineKindV1 {
     Decided { key: String, effect: String },
     #[serde(rename = "delivered")]
     Delivered { key: String, outcome: String },
+    #[serde(rename = "alert_updated")]
+    AlertUpdated {
+        event_id: String,
+        occurred_at: Timestamp,
+        alert: StoredAlertKey,
+        action: StoredAlertAction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
 }
 
 /// The change a provider event reported.
@@ -139,6 +150,19 @@ impl From<&TimelineEntry> for StoredTimelineEntryV1 {
                 key: key.clone(),
                 outcome: outcome.clone(),
             },
+            TimelineKind::AlertUpdated {
+                event_id,
+                occurred_at,
+                alert,
+                action,
+                by,
+            } => StoredTimelineKindV1::AlertUpdated {
+                event_id: event_id.clone(),
+                occurred_at: *occurred_at,
+                alert: (*alert).into(),
+                action: (*action).into(),
+                by: by.clone(),
+            },
         };
         Self {
             schema: super::SCHEMA,
@@ -168,6 +192,19 @@ impl StoredTimelineEntryV1 {
             StoredTimelineKindV1::Delivered { key, outcome } => {
                 TimelineKind::Delivered { key, outcome }
             }
+            StoredTimelineKindV1::AlertUpdated {
+                event_id,
+                occurred_at,
+                alert,
+                action,
+                by,
+            } => TimelineKind::AlertUpdated {
+                event_id,
+                occurred_at,
+                alert: alert.into(),
+                action: action.into(),
+                by,
+            },
         };
         Ok(TimelineEntry { at: self.at, kind })
     }

@@ -106,6 +106,7 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         warned_at: None,
         chat_fallback: deadlines.chat_fallback_at.map(ClockState::new),
         open_alerts: Default::default(),
+        alert_responses: BTreeMap::new(),
         timers: BTreeMap::new(),
         applied: FieldTimes::all(applied_at),
         last_event_at: applied_at,
@@ -389,6 +390,14 @@ fn sync_timers(case: &mut Case, now: Timestamp) -> Vec<TimerChange> {
 }
 
 fn page(case: &mut Case, alert: AlertKey, severity: Severity, effects: &mut Vec<Effect>) {
+    // A person resolved this alert's incident: the same clock never pages again.
+    if case
+        .alert_responses
+        .get(&alert)
+        .is_some_and(|response| response.resolved_by_person())
+    {
+        return;
+    }
     if case.open_alerts.insert(alert) {
         effects.push(Effect::Page {
             alert,
