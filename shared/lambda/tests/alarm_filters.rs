@@ -271,6 +271,7 @@ fn each_providers_unauthorized_filter_counts_its_own_401s_only() {
             "TwilioUnauthorizedFilter",
             "POST /webhooks/twilio/recording",
         ),
+        ("PagerDutyUnauthorizedFilter", "POST /webhooks/pagerduty"),
     ];
     for (filter, route) in routes {
         let (pattern, properties) = filter_pattern(&template, filter);

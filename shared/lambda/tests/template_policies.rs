@@ -39,6 +39,7 @@ const FUNCTION_SECRETS: &[(&str, &[lambda::SecretSpec])] = &[
     ("zendesk-webhook", &zendesk_webhook::SECRETS),
     ("intercom-webhook", &intercom_webhook::SECRETS),
     ("voicemail-webhook", &voicemail_webhook::SECRETS),
+    ("pagerduty-webhook", &pagerduty_webhook::SECRETS),
     ("escalate", &escalate::SECRETS),
     ("sweep", &sweep::SECRETS),
 ];
@@ -408,6 +409,7 @@ fn the_api_routes_each_webhook_to_its_function() {
         "POST /webhooks/intercom",
         "HEAD /webhooks/intercom",
         "POST /webhooks/twilio/recording",
+        "POST /webhooks/pagerduty",
     ];
     assert_eq!(routes, expected.iter().map(|r| (*r).to_owned()).collect());
 }
@@ -624,6 +626,7 @@ fn every_function_reserves_concurrency_by_parameter_and_keeps_its_report_lines()
         ("ZendeskWebhookFunction", "WebhookReservedConcurrency", 20),
         ("IntercomWebhookFunction", "WebhookReservedConcurrency", 20),
         ("VoicemailWebhookFunction", "WebhookReservedConcurrency", 20),
+        ("PagerDutyWebhookFunction", "WebhookReservedConcurrency", 20),
         ("EscalateFunction", "EscalateReservedConcurrency", 20),
         ("SweepFunction", "SweepReservedConcurrency", 2),
     ];
