@@ -75,6 +75,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(now: Timestamp, default_answers: bool) -> Self {
+        Self::spawn_with_env(now, default_answers, HashMap::new()).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with `extra` settings on top of [`test_lookup`]'s.
+    pub async fn spawn_with_env(
+        now: Timestamp,
+        default_answers: bool,
+        extra: HashMap<String, String>,
+    ) -> Self {
         let pagerduty = MockServer::start().await;
         let slack = MockServer::start().await;
         if default_answers {
@@ -82,7 +91,8 @@ impl TestApp {
         }
         let data = tempfile::tempdir().unwrap();
         let clock = ManualClock::new(now);
-        let lookup = test_lookup(&pagerduty, &slack);
+        let mut lookup = test_lookup(&pagerduty, &slack);
+        lookup.extend(extra);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = start(ServerOptions {
             listener,

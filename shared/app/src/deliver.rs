@@ -1,6 +1,8 @@
 //! Routing a decided effect to the notifier that carries it out.
 
-use crate::ports::{Delivered, Mailer, NotifyError, Pager, SlackNotifier};
+use crate::ports::{
+    ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
+};
 use domain::case::{CaseId, Effect, TimerChange};
 use std::future::Future;
 
@@ -13,15 +15,29 @@ pub trait Deliver: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Delivered, NotifyError>> + Send;
 }
 
-/// The three notifiers of a runtime, routed by effect.
+/// The notifiers of a runtime, routed by effect. `chat` replies in a customer's chat; a runtime
+/// without a chat API keeps the default, which records such replies as not sent.
 #[derive(Debug, Clone)]
-pub struct Notifiers<P, K, M> {
+pub struct Notifiers<P, K, M, C = NoChatReplies> {
     pub pager: P,
     pub slack: K,
     pub mailer: M,
+    pub chat: C,
 }
 
-impl<P: Pager, K: SlackNotifier, M: Mailer> Deliver for Notifiers<P, K, M> {
+impl<P, K, M> Notifiers<P, K, M> {
+    /// The same notifiers, replying in chats through `chat`.
+    pub fn with_chat<C: ChatReplier>(self, chat: C) -> Notifiers<P, K, M, C> {
+        Notifiers {
+            pager: self.pager,
+            slack: self.slack,
+            mailer: self.mailer,
+            chat,
+        }
+    }
+}
+
+impl<P: Pager, K: SlackNotifier, M: Mailer, C: ChatReplier> Deliver for Notifiers<P, K, M, C> {
     async fn deliver(&self, case: &CaseId, effect: &Effect) -> Result<Delivered, NotifyError> {
         match effect {
             Effect::Page {
@@ -32,6 +48,7 @@ impl<P: Pager, K: SlackNotifier, M: Mailer> Deliver for Notifiers<P, K, M> {
             Effect::ResolvePage { alert } => self.pager.resolve(case, *alert).await,
             Effect::NotifySlack { message, context } => self.slack.post(*message, context).await,
             Effect::SendEmail { email, to, context } => self.mailer.send(*email, to, context).await,
+            Effect::ReplyInChat { text, context } => self.chat.reply(context, text).await,
         }
     }
 }
@@ -45,6 +62,7 @@ pub fn describe(effect: &Effect) -> String {
         Effect::ResolvePage { alert } => format!("resolve page: {alert}"),
         Effect::NotifySlack { message, .. } => format!("tell Slack: {}", message.as_str()),
         Effect::SendEmail { email, .. } => format!("e-mail the customer: {}", email.as_str()),
+        Effect::ReplyInChat { .. } => String::from("reply in the chat: chat fallback"),
     }
 }
 

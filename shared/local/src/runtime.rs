@@ -12,7 +12,8 @@ use app::{Engine, EngineSettings, Notifiers};
 use domain::jiff::SignedDuration;
 use domain::policy::Policy;
 use notify::{
-    ConfigError, HttpClientError, LogMailer, NotifierSettings, PagerDutyClient, SlackWebhook,
+    ConfigError, HttpClientError, IntercomChatReplies, IntercomChatSettings, LogMailer,
+    NotifierSettings, PagerDutyClient, SlackWebhook,
 };
 use providers::{
     Classifier, IntercomConfig, IntercomHandler, PagerDutyConfig, PagerDutyHandler, TwilioConfig,
@@ -27,7 +28,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-pub type LocalNotifiers = Notifiers<PagerDutyClient, SlackWebhook, LogMailer>;
+pub type LocalNotifiers = Notifiers<PagerDutyClient, SlackWebhook, LogMailer, IntercomChatReplies>;
 pub type LocalEngine = Engine<Arc<SqliteStore>, DueLoopTimers, LocalNotifiers>;
 
 /// Reads a setting by name (the process environment in production, a map in tests).
@@ -234,7 +235,14 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         );
     }
     let webhooks = settings.webhooks(&policy);
-    let notifiers = settings.notifiers.notifiers(settings.mailer)?;
+    let notifiers =
+        settings
+            .notifiers
+            .notifiers(settings.mailer)?
+            .with_chat(IntercomChatReplies::new(
+                settings.intercom_chat,
+                notify::http_client()?,
+            ));
     let timers = DueLoopTimers::new();
     let store = Arc::new(store);
     let pruning_clock = Arc::clone(&clock);
@@ -358,6 +366,8 @@ pub struct Settings {
     /// `PAGERDUTY_WEBHOOK_SECRET` (optional): without it `/webhooks/pagerduty` answers 503.
     pub pagerduty: Option<PagerDutyConfig>,
     pub notifiers: NotifierSettings,
+    /// `INTERCOM_ACCESS_TOKEN`, `INTERCOM_API_URL`, `INTERCOM_ADMIN_ID`: replies in chats.
+    pub intercom_chat: IntercomChatSettings,
     pub mailer: LogMailer,
     /// `RETENTION_DAYS` (default 400): how long applied event ids, timelines and delivered
     /// outbox items are kept.
@@ -383,6 +393,8 @@ impl Settings {
             twilio: TwilioConfig::from_env(setting).map_err(config("twilio"))?,
             pagerduty: PagerDutyConfig::from_env_if_set(setting).map_err(config("pagerduty"))?,
             notifiers: NotifierSettings::from_lookup(setting).map_err(config("notify"))?,
+            intercom_chat: IntercomChatSettings::from_lookup(setting)
+                .map_err(config("intercom api"))?,
             mailer: LogMailer::from_lookup(setting),
             retention: retention(&setting)?,
         })

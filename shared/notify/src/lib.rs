@@ -36,7 +36,7 @@ pub use env_config::{ConfigError, Secret};
 pub use http::{DEFAULT_TIMEOUT, HttpClientError, http_client};
 pub use intercom::{
     AccountAttributes, DEFAULT_INTERCOM_API_URL, INTERCOM_API_VERSION, IntercomApi,
-    IntercomApiConfig,
+    IntercomApiConfig, IntercomChatReplies, IntercomChatSettings,
 };
 pub use pagerduty::{
     DEFAULT_EVENTS_URL, EVENTS_URL_VAR, PagerDutyClient, PagerDutyConfig, ROUTING_KEY_VAR,

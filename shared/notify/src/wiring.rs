@@ -50,6 +50,7 @@ impl NotifierSettings {
             pager,
             slack,
             mailer,
+            chat: app::ports::NoChatReplies,
         })
     }
 }

@@ -8,7 +8,9 @@ pub mod store;
 pub mod timers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use notify::{Delivered, Mailer, NotifyError, Pager, SlackNotifier};
+pub use notify::{
+    ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
+};
 pub use store::{
     CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, NewOutboxItem, OutboxItem,
     StoreError, StoredCase, TimelineEntry, TimelineKind,

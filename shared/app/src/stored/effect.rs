@@ -50,6 +50,11 @@ pub enum StoredEffectKindV1 {
         to: String,
         context: StoredAlertContextV1,
     },
+    #[serde(rename = "reply_in_chat")]
+    ReplyInChat {
+        text: String,
+        context: StoredAlertContextV1,
+    },
 }
 
 impl From<&AlertContext> for StoredAlertContextV1 {
@@ -100,6 +105,10 @@ impl From<&Effect> for StoredEffectV1 {
                 to: to.clone(),
                 context: context.into(),
             },
+            Effect::ReplyInChat { text, context } => StoredEffectKindV1::ReplyInChat {
+                text: text.clone(),
+                context: context.into(),
+            },
         };
         Self {
             schema: super::SCHEMA,
@@ -130,6 +139,10 @@ impl StoredEffectV1 {
             StoredEffectKindV1::SendEmail { email, to, context } => Effect::SendEmail {
                 email: email.into(),
                 to,
+                context: context.into_domain()?,
+            },
+            StoredEffectKindV1::ReplyInChat { text, context } => Effect::ReplyInChat {
+                text,
                 context: context.into_domain()?,
             },
         })

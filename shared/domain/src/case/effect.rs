@@ -195,6 +195,11 @@ pub enum Effect {
         to: String,
         context: AlertContext,
     },
+    /// Post `text` in the chat's conversation as our admin (the chat fallback offer).
+    ReplyInChat {
+        text: String,
+        context: AlertContext,
+    },
 }
 
 impl Effect {
@@ -206,6 +211,7 @@ impl Effect {
             Effect::ResolvePage { alert } => format!("{}/resolve", alert.dedup_key(case)),
             Effect::NotifySlack { message, .. } => format!("{case}/slack/{}", message.as_str()),
             Effect::SendEmail { email, .. } => format!("{case}/email/{}", email.as_str()),
+            Effect::ReplyInChat { .. } => format!("{case}/chat_reply/fallback"),
         }
     }
 
@@ -215,7 +221,9 @@ impl Effect {
     pub fn delivery_lane(&self, case: &CaseId) -> String {
         match self {
             Effect::Page { alert, .. } | Effect::ResolvePage { alert } => alert.dedup_key(case),
-            Effect::NotifySlack { .. } | Effect::SendEmail { .. } => self.idempotency_key(case),
+            Effect::NotifySlack { .. } | Effect::SendEmail { .. } | Effect::ReplyInChat { .. } => {
+                self.idempotency_key(case)
+            }
         }
     }
 }

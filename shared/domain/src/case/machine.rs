@@ -2,7 +2,7 @@
 
 use super::{
     AlertContext, AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockState, Effect,
-    EmailKind, FieldTimes, Input, SlackKind, Status, TimerChange, TimerKind,
+    FieldTimes, Input, SlackKind, Status, TimerChange, TimerKind,
 };
 use crate::calendar::CalendarError;
 use crate::deadlines::Request;
@@ -320,19 +320,7 @@ fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: 
         .filter(|c| c.is_pending() && c.due <= now)
     {
         clock.breached_at = Some(now);
-        let email = case
-            .request
-            .requester
-            .as_ref()
-            .and_then(|r| r.email.clone());
-        match email {
-            Some(to) => effects.push(Effect::SendEmail {
-                email: EmailKind::ChatFallback,
-                to,
-                context: AlertContext::of(case),
-            }),
-            None => notify(case, SlackKind::ChatFallbackImpossible, effects),
-        }
+        super::chat_handover::fall_back(policy, case, now, effects);
     }
 }
 

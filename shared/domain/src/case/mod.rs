@@ -2,6 +2,7 @@
 //! clocks, and the pure state machine that moves it (docs/policy.md sections 4 and 5).
 
 mod alert_response;
+mod chat_handover;
 mod effect;
 mod event;
 mod machine;
