@@ -218,6 +218,7 @@ pub fn engine_from(
         }
     };
     let chat = IntercomChatReplies::new(function.intercom_chat, notify::http_client()?);
+    let mailer = mailer.with_language(policy.chat.language);
     let notifiers = function.notifiers.notifiers(mailer)?.with_chat(chat);
     Ok(Engine::new(policy, store, timers, notifiers, clock))
 }

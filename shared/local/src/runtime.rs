@@ -235,14 +235,13 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         );
     }
     let webhooks = settings.webhooks(&policy);
-    let notifiers =
-        settings
-            .notifiers
-            .notifiers(settings.mailer)?
-            .with_chat(IntercomChatReplies::new(
-                settings.intercom_chat,
-                notify::http_client()?,
-            ));
+    let notifiers = settings
+        .notifiers
+        .notifiers(settings.mailer.with_language(policy.chat.language))?
+        .with_chat(IntercomChatReplies::new(
+            settings.intercom_chat,
+            notify::http_client()?,
+        ));
     let timers = DueLoopTimers::new();
     let store = Arc::new(store);
     let pruning_clock = Arc::clone(&clock);

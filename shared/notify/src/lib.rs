@@ -31,6 +31,7 @@ mod zendesk;
 
 pub use email::{
     EmailContent, LogMailer, PLACEHOLDER_MAILBOX, SUPPORT_MAILBOX_VAR, chat_fallback_email,
+    chat_fallback_email_in,
 };
 pub use env_config::{ConfigError, Secret};
 pub use http::{DEFAULT_TIMEOUT, HttpClientError, http_client};
