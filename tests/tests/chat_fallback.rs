@@ -135,3 +135,35 @@ async fn without_the_intercom_api_the_reply_is_recorded_as_not_sent() {
     assert_eq!(reply["state"], "not_sent", "{reply}");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_chat_alert_carries_the_conversation_link_and_the_first_message() {
+    let intercom = intercom().await;
+    let app = spawn(&intercom, &[]).await;
+    let now = app.now();
+    let chat = intercom_conversation(
+        "conversation.user.created",
+        "1295",
+        now,
+        now,
+        "jane@example.org",
+    );
+    assert_eq!(app.post_intercom(&chat).await.status(), 202);
+
+    let pages = app
+        .wait_for_pagerduty(1, tests::is_event("trigger", "intercom-1295/chat"))
+        .await;
+    assert_eq!(pages.len(), 1);
+    let page = &pages[0];
+    let link = "https://app.intercom.com/a/inbox/a86dr8yl/inbox/conversation/1295";
+    assert_eq!(page["links"][0]["href"], link, "{page}");
+    assert_eq!(
+        page["payload"]["custom_details"]["subject"], "How do I add a domain?",
+        "{page}"
+    );
+    let slack = app.wait_for_slack(1, |_| true).await;
+    let message = slack[0].to_string();
+    assert!(message.contains(link), "{message}");
+    assert!(message.contains("How do I add a domain?"), "{message}");
+    app.shutdown().await;
+}
