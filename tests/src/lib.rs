@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod payloads;
+pub mod smtp;
 
 use app::EngineSettings;
 use app::ports::ManualClock;

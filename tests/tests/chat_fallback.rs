@@ -167,3 +167,51 @@ async fn a_chat_alert_carries_the_conversation_link_and_the_first_message() {
     assert!(message.contains("How do I add a domain?"), "{message}");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn with_smtp_configured_the_offer_e_mail_goes_out_in_german() {
+    let intercom = intercom().await;
+    let smtp = tests::smtp::SmtpServer::start().await;
+    let url = smtp.url();
+    let app = spawn(
+        &intercom,
+        &[
+            ("SMTP_URL", url.as_str()),
+            (
+                "SUPPORT_MAILBOX",
+                "Acme Hosting Support <support@acme.example>",
+            ),
+        ],
+    )
+    .await;
+    let now = app.now();
+    let chat = intercom_conversation(
+        "conversation.user.created",
+        "1295",
+        now,
+        now,
+        "jane@example.org",
+    );
+    assert_eq!(app.post_intercom(&chat).await.status(), 202);
+
+    app.advance_to(berlin("2026-12-01T09:11"));
+    let mails = smtp.wait_for(1).await;
+
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = &mails[0];
+    assert_eq!(mail.to, vec!["<jane@example.org>".to_owned()]);
+    assert_eq!(mail.from, "<support@acme.example>");
+    assert!(mail.data.contains("Reply-To: "), "{}", mail.data);
+    // The subject is encoded (RFC 2047) when it is not ASCII; the German body says "E-Mail".
+    assert!(mail.data.contains("per E-Mail weiter"), "{}", mail.data);
+    assert!(mail.data.contains("text/html"), "{}", mail.data);
+    let case = app.case("intercom-1295").await;
+    assert!(
+        case["effects"].as_array().unwrap().iter().any(|effect| {
+            effect["key"] == "intercom-1295/email/chat_fallback" && effect["state"] == "delivered"
+        }),
+        "{}",
+        case["effects"]
+    );
+    app.shutdown().await;
+}

@@ -12,7 +12,7 @@ use app::{Engine, EngineSettings, Notifiers};
 use domain::jiff::SignedDuration;
 use domain::policy::Policy;
 use notify::{
-    ConfigError, HttpClientError, IntercomChatReplies, IntercomChatSettings, LogMailer,
+    ConfigError, HttpClientError, IntercomChatReplies, IntercomChatSettings, LocalMailer,
     NotifierSettings, PagerDutyClient, SlackWebhook,
 };
 use providers::{
@@ -28,7 +28,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-pub type LocalNotifiers = Notifiers<PagerDutyClient, SlackWebhook, LogMailer, IntercomChatReplies>;
+pub type LocalNotifiers =
+    Notifiers<PagerDutyClient, SlackWebhook, LocalMailer, IntercomChatReplies>;
 pub type LocalEngine = Engine<Arc<SqliteStore>, DueLoopTimers, LocalNotifiers>;
 
 /// Reads a setting by name (the process environment in production, a map in tests).
@@ -367,7 +368,9 @@ pub struct Settings {
     pub notifiers: NotifierSettings,
     /// `INTERCOM_ACCESS_TOKEN`, `INTERCOM_API_URL`, `INTERCOM_ADMIN_ID`: replies in chats.
     pub intercom_chat: IntercomChatSettings,
-    pub mailer: LogMailer,
+    /// `SMTP_URL` (with `SMTP_FROM`, `SUPPORT_MAILBOX`): customer e-mails over SMTP; unset:
+    /// rendered and logged, not sent.
+    pub mailer: LocalMailer,
     /// `RETENTION_DAYS` (default 400): how long applied event ids, timelines and delivered
     /// outbox items are kept.
     pub retention: Duration,
@@ -394,7 +397,7 @@ impl Settings {
             notifiers: NotifierSettings::from_lookup(setting).map_err(config("notify"))?,
             intercom_chat: IntercomChatSettings::from_lookup(setting)
                 .map_err(config("intercom api"))?,
-            mailer: LogMailer::from_lookup(setting),
+            mailer: LocalMailer::from_lookup(setting).map_err(config("smtp"))?,
             retention: retention(&setting)?,
         })
     }

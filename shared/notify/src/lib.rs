@@ -25,6 +25,7 @@ mod intercom;
 mod pagerduty;
 mod retry;
 mod slack;
+mod smtp;
 mod text;
 mod wiring;
 mod zendesk;
@@ -44,6 +45,7 @@ pub use pagerduty::{
 };
 pub use retry::RetryPolicy;
 pub use slack::{SlackConfig, SlackWebhook, WEBHOOK_URL_VAR, slack_message};
+pub use smtp::{LocalMailer, SMTP_FROM_VAR, SMTP_URL_VAR, SmtpMailer};
 pub use wiring::{NotifierError, NotifierSettings};
 pub use zendesk::{
     DEFAULT_CACHE_TTL, NewTicket, TicketMetrics, TicketRef, ZendeskApi, ZendeskApiConfig,
