@@ -214,6 +214,47 @@ impl CaseReader for DynamoStore {
             .collect()
     }
 
+    /// Through the listing index (`list_sk = <received>#<case id>`): every key of `[from, to)`
+    /// lies between the bare instant keys of `from` and `to`, since a key with a suffix sorts
+    /// after its prefix. One partition for all cases: the month-partitioned `received` index
+    /// of issue 13 replaces this.
+    async fn cases_received_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<StoredCase>, StoreError> {
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        let keys = self
+            .index_query(
+                RECEIVED_INDEX,
+                "#list_pk = :partition AND #list_sk BETWEEN :from AND :to",
+                HashMap::from([
+                    (":partition".to_owned(), s(LIST_PARTITION)),
+                    (":from".to_owned(), s(item::instant_key(from))),
+                    (":to".to_owned(), s(item::instant_key(to))),
+                ]),
+                true,
+                usize::MAX,
+                "list cases received between",
+            )
+            .await?;
+        let pks = keys
+            .iter()
+            .map(|key| {
+                Reader::new(key, "received index entry")
+                    .s(PK)
+                    .map(str::to_owned)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = self.cases_by_pk(&pks).await?;
+        pks.iter()
+            .filter_map(|pk| found.get(pk))
+            .map(item::decode_case)
+            .collect()
+    }
+
     async fn outbox_of(&self, case: &CaseId) -> Result<Vec<OutboxItem>, StoreError> {
         self.partition(&case_pk(case), OUTBOX_PREFIX, "read outbox")
             .await?

@@ -616,6 +616,35 @@ impl CaseReader for SqliteStore {
         rows.into_iter().map(CaseRow::decode).collect()
     }
 
+    async fn cases_received_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<StoredCase>, StoreError> {
+        let (from, to) = (nanos(from), nanos(to));
+        // `cases_by_received (received, id)` serves the range and the order.
+        let rows: Vec<CaseRow> = self
+            .with_conn("cases_received_between", move |conn| {
+                conn.prepare_cached(
+                    "SELECT id, version, document FROM cases \
+                     WHERE received >= ?1 AND received < ?2 ORDER BY received, id",
+                )
+                .ctx("list cases received between")?
+                .query_map([from, to], |row| {
+                    Ok(CaseRow {
+                        id: row.get(0)?,
+                        version: row.get(1)?,
+                        document: row.get(2)?,
+                    })
+                })
+                .ctx("list cases received between")?
+                .collect::<rusqlite::Result<_>>()
+                .ctx("list cases received between")
+            })
+            .await?;
+        rows.into_iter().map(CaseRow::decode).collect()
+    }
+
     async fn outbox_of(&self, case: &CaseId) -> Result<Vec<OutboxItem>, StoreError> {
         let key = case.as_str().to_owned();
         let rows: Vec<OutboxRow> = self
