@@ -675,7 +675,10 @@ fn weekly_compliance_groups_the_months_clocks_by_priority_and_the_week_they_were
     );
 
     let day = |d: i8| domain::jiff::civil::date(2026, 12, d);
-    assert_eq!(weekly.weeks, vec![day(1), day(7), day(14), day(21), day(28)]);
+    assert_eq!(
+        weekly.weeks,
+        vec![day(1), day(7), day(14), day(21), day(28)]
+    );
     let points: Vec<_> = weekly
         .points
         .iter()
