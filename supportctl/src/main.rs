@@ -3,6 +3,7 @@
 mod case_source;
 mod deadline;
 mod replay;
+mod report_table;
 mod serve;
 mod whatif_command;
 
@@ -28,6 +29,8 @@ enum Command {
     Serve(serve::Args),
     /// Sign sample provider events and post them to a running server.
     Replay(replay::Args),
+    /// The month's compliance report, read from the deployment's DynamoDB table.
+    Report(report_table::Args),
     /// Decide a month's cases again under a proposed policy; print both reports side by side.
     Whatif(whatif_command::Args),
 }
@@ -46,6 +49,9 @@ fn main() -> ExitCode {
             serve::run(&args).map_err(|e| (RUNTIME_ERROR, e.to_string()))
         }
         Command::Replay(args) => replay::run(&args).map_err(|e| (RUNTIME_ERROR, e.to_string())),
+        Command::Report(args) => {
+            report_table::run(args).map_err(|e| (RUNTIME_ERROR, e.to_string()))
+        }
         Command::Whatif(args) => {
             whatif_command::run(args).map_err(|e| (RUNTIME_ERROR, e.to_string()))
         }

@@ -165,7 +165,7 @@ fn counts_header() -> String {
     )
 }
 
-fn counts_cells(counts: Counts) -> String {
+pub(crate) fn counts_cells(counts: Counts) -> String {
     let compliance = counts
         .compliance
         .map_or_else(|| "-".to_owned(), |c| format!("{:.1}", c * 100.0));
