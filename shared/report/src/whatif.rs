@@ -7,7 +7,7 @@
 //! instants, as the timer wheel would. Both sides of the comparison are replays (under the
 //! current and under the proposed policy), so that only the policy differs between them.
 //!
-//! What the records do not hold, a replay cannot know (docs/reports.md, "What-if"):
+//! What the records do not hold, a replay cannot know (README, "supportctl whatif"):
 //! - the priority and plan a case was opened with, once an event changed them: such a case is
 //!   listed in `not_replayed` instead of being guessed at;
 //! - what the snapshot of the creating event already knew (an assignee, a first reply, a
