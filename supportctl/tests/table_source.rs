@@ -21,6 +21,11 @@ fn berlin(local: &str) -> Timestamp {
     tests::payloads::berlin(local)
 }
 
+enum Step {
+    Event(usize, Change),
+    Timer(TimerKind),
+}
+
 /// A ticket decided as the engine would (events when they arrive, timers when due up to 11:00
 /// Berlin), and the event entries of its timeline.
 fn ticket(id: &str, replied: Option<&str>) -> (Case, Vec<TimelineEntry>) {
@@ -52,23 +57,24 @@ fn ticket(id: &str, replied: Option<&str>) -> (Case, Vec<TimelineEntry>) {
         (TimerKind::FirstResponse, "2026-11-30T10:30"),
         (TimerKind::Dispatch, "2026-11-30T11:00"),
     ];
-    let mut steps: Vec<(Timestamp, Option<(usize, Change)>, Option<TimerKind>)> = events
+    let mut steps: Vec<(Timestamp, Step)> = events
         .into_iter()
         .enumerate()
-        .map(|(n, (change, at))| (at, Some((n, change)), None))
+        .map(|(n, (change, at))| (at, Step::Event(n, change)))
         .collect();
     steps.extend(
         timers
             .iter()
-            .map(|(timer, at)| (berlin(at), None, Some(*timer))),
+            .map(|(timer, at)| (berlin(at), Step::Timer(*timer))),
     );
-    steps.sort_by_key(|(at, event, _)| (*at, event.is_none()));
+    // At one instant an event before a timer; the sort is stable.
+    steps.sort_by_key(|(at, step)| (*at, matches!(step, Step::Timer(_))));
 
     let mut case: Option<Case> = None;
     let mut timeline = Vec::new();
-    for (at, event, timer) in steps {
-        case = Some(match (event, timer) {
-            (Some((n, change)), _) => {
+    for (at, step) in steps {
+        case = Some(match step {
+            Step::Event(n, change) => {
                 let event = CaseEvent {
                     case_id: id.clone(),
                     event_id: format!("{id}-evt-{n}"),
@@ -88,17 +94,16 @@ fn ticket(id: &str, replied: Option<&str>) -> (Case, Vec<TimelineEntry>) {
                     .unwrap()
                     .case
             }
-            (None, Some(timer)) => {
+            Step::Timer(timer) => {
                 let current = case.unwrap();
-                if !current.timers.contains_key(&timer) {
-                    current
-                } else {
+                if current.timers.contains_key(&timer) {
                     decide(&policy, Some(current), Input::TimerFired(timer), at)
                         .unwrap()
                         .case
+                } else {
+                    current
                 }
             }
-            (None, None) => unreachable!(),
         });
     }
     (case.unwrap(), timeline)

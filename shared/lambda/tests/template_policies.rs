@@ -794,7 +794,9 @@ fn the_read_api_function_reads_its_token_by_secret_id() {
     .unwrap();
     let id = format!("{}{}", api_read_token(), lambda::SECRET_ID_SUFFIX);
     assert_eq!(
-        get(variables, &id).and_then(|v| tagged(v, "Ref")).and_then(Value::as_str),
+        get(variables, &id)
+            .and_then(|v| tagged(v, "Ref"))
+            .and_then(Value::as_str),
         Some("ReadTokenSecretName")
     );
 }

@@ -50,10 +50,7 @@ pub async fn cases_received_in_a_range_come_back_earliest_first_with_the_end_exc
         .into_iter()
         .map(|stored| stored.case.id)
         .collect();
-    assert_eq!(
-        all,
-        ids(&[&before, &on_start, &a_same, &b_same, &on_end])
-    );
+    assert_eq!(all, ids(&[&before, &on_start, &a_same, &b_same, &on_end]));
     let empty = store
         .cases_received_between(at(1), at(600))
         .await
