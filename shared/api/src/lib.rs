@@ -4,10 +4,12 @@
 
 mod pages;
 mod read_access;
+mod recorded;
 mod views;
 mod webhooks;
 
 pub use read_access::{READ_TOKEN_VARIABLE, ReadAccess};
+pub use recorded::{RecordedCaseDocument, RecordedMonthDocument};
 
 pub use views::{CaseDetailView, CaseView, ClockView, OutboxView};
 pub use webhooks::Webhooks;
@@ -87,6 +89,7 @@ fn read_routes<R: CaseStore + CaseReader>(reads: ReadState<R>) -> Router {
         .route("/api/reports/compliance", get(compliance_json::<R>))
         .route("/api/reports/compliance.csv", get(compliance_csv::<R>))
         .merge(pages::routes::<R>())
+        .route("/api/reports/recorded", get(recorded::recorded_month::<R>))
         .route_layer(middleware::from_fn_with_state(
             access,
             read_access::require_read_access,

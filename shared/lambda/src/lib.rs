@@ -8,6 +8,7 @@
 
 pub mod http;
 mod logs;
+pub mod read;
 pub mod settings;
 #[cfg(feature = "test-support")]
 pub mod test_support;
