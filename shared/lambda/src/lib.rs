@@ -22,12 +22,12 @@ use aws::ses::{SesConfig, SesMailer};
 use aws::store::DynamoStore;
 use domain::policy::Policy;
 use env_config::ConfigError;
-use notify::{NotifierSettings, PagerDutyClient, SlackWebhook};
+use notify::{NotifierSettings, PagerDutyClient, SlackWebhook, ZendeskTickets};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{error, info, warn};
 
-pub type LambdaNotifiers = Notifiers<PagerDutyClient, SlackWebhook, SesMailer>;
+pub type LambdaNotifiers = Notifiers<PagerDutyClient, SlackWebhook, SesMailer, ZendeskTickets>;
 pub type LambdaEngine = Engine<DynamoStore, SchedulerTimers, LambdaNotifiers>;
 
 /// The table's name.

@@ -42,7 +42,7 @@ fn voicemail_ticket() -> NewTicket {
 
 async fn no_ticket_yet(server: &MockServer) {
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .and(query_param(
             "external_id",
             "twilio-CA0123456789abcdef0123456789abcdef",
@@ -71,7 +71,7 @@ async fn a_voicemail_ticket_is_created_internal_with_the_caller_found_by_phone()
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .and(header("authorization", basic_auth().as_str()))
         .and(body_json(json!({"ticket": {
             "subject": "Voicemail from +4930123456 (1:05)",
@@ -122,7 +122,7 @@ async fn an_unknown_caller_becomes_an_end_user_keyed_by_the_number() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"ticket": {"id": 1}})))
         .expect(1)
         .mount(&server)
@@ -137,7 +137,7 @@ async fn an_unknown_caller_becomes_an_end_user_keyed_by_the_number() {
     let created = requests
         .iter()
         .find(|request| {
-            request.url.path() == "/api/v2/tickets.json" && request.method.as_str() == "POST"
+            request.url.path() == "/api/v2/tickets" && request.method.as_str() == "POST"
         })
         .unwrap();
     let body: serde_json::Value = serde_json::from_slice(&created.body).unwrap();
@@ -148,7 +148,7 @@ async fn an_unknown_caller_becomes_an_end_user_keyed_by_the_number() {
 async fn a_ticket_that_exists_already_is_returned_and_nothing_is_created() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "tickets": [{"id": 35437}, {"id": 35436}], "count": 2
         })))
@@ -173,7 +173,7 @@ async fn a_ticket_that_exists_already_is_returned_and_nothing_is_created() {
 async fn rate_limits_are_waited_out_and_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
         .up_to_n_times(1)
         .expect(1)
@@ -185,7 +185,7 @@ async fn rate_limits_are_waited_out_and_retried() {
         ..voicemail_ticket()
     };
     Mock::given(method("POST"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"ticket": {"id": 5}})))
         .expect(1)
         .mount(&server)
