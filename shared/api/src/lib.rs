@@ -3,6 +3,7 @@
 //! (through `tower::ServiceExt::oneshot`) all run this same router.
 
 mod read_access;
+mod twilio;
 mod views;
 mod webhooks;
 
@@ -120,6 +121,11 @@ where
         .route(
             "/webhooks/twilio/recording",
             post(webhook::<Twilio, S, T, D>),
+        )
+        .route("/webhooks/twilio/voice", post(twilio::voice::<S, T, D>))
+        .route(
+            "/webhooks/twilio/voice/goodbye",
+            post(twilio::record_action::<S, T, D>),
         )
         .route("/healthz", get(healthz))
 }

@@ -629,20 +629,33 @@ fn a_message_left_after_the_call_started_pages_tells_slack_and_opens_one_ticket(
     // The recording callback knows no numbers.
     scenario.facts = call_facts(received, Some("https://api.twilio.com/RE4.mp3"), "unknown");
     let effects = scenario.happen(Change::VoicemailLeft, received + minutes(2));
-    assert_eq!(pages(&effects), vec![(AlertKey::Voicemail, Severity::Critical)]);
+    assert_eq!(
+        pages(&effects),
+        vec![(AlertKey::Voicemail, Severity::Critical)]
+    );
     assert_eq!(slack(&effects), vec![SlackKind::Voicemail]);
-    assert_eq!(tickets(&effects), vec![vec!["voicemail".to_owned(), "plan_12x5".to_owned()]]);
+    assert_eq!(
+        tickets(&effects),
+        vec![vec!["voicemail".to_owned(), "plan_12x5".to_owned()]]
+    );
     let case = scenario.case();
     let voicemail = case.request.voicemail.as_ref().unwrap();
     assert_eq!(voicemail.caller, "+4915791234567");
-    assert_eq!(voicemail.recording_url.as_deref(), Some("https://api.twilio.com/RE4.mp3"));
+    assert_eq!(
+        voicemail.recording_url.as_deref(),
+        Some("https://api.twilio.com/RE4.mp3")
+    );
     assert_eq!(case.request.priority, Priority::Urgent);
     // Urgent on 12x5: 30 business minutes from the call (Saturday night: Monday 08:30); the
     // page goes out at once anyway.
     assert_eq!(case.first_response.due, berlin("2026-12-07T08:30"));
 
     // A repeated or late callback, or the action, repeats nothing.
-    for change in [Change::VoicemailLeft, Change::CallMissed, Change::CallStarted] {
+    for change in [
+        Change::VoicemailLeft,
+        Change::CallMissed,
+        Change::CallStarted,
+    ] {
         let effects = scenario.happen(change, received + minutes(3));
         assert!(effects.is_empty(), "{effects:?}");
     }
@@ -659,7 +672,10 @@ fn a_missed_call_is_reported_once_and_a_later_message_still_pages() {
     assert!(effects.is_empty(), "{effects:?}");
     scenario.facts = call_facts(received, Some("https://api.twilio.com/RE5.mp3"), "unknown");
     let effects = scenario.happen(Change::VoicemailLeft, received + minutes(2));
-    assert_eq!(pages(&effects), vec![(AlertKey::Voicemail, Severity::Critical)]);
+    assert_eq!(
+        pages(&effects),
+        vec![(AlertKey::Voicemail, Severity::Critical)]
+    );
 }
 
 #[test]
@@ -671,7 +687,11 @@ fn an_enterprise_voicemail_ticket_carries_the_enterprise_tag() {
     let effects = scenario.happen(Change::VoicemailLeft, received);
     assert_eq!(
         tickets(&effects),
-        vec![vec!["voicemail".to_owned(), "plan_24x7".to_owned(), "enterprise".to_owned()]]
+        vec![vec![
+            "voicemail".to_owned(),
+            "plan_24x7".to_owned(),
+            "enterprise".to_owned()
+        ]]
     );
 }
 
@@ -680,7 +700,11 @@ fn the_voicemail_tickets_reply_meets_the_first_response_and_its_creation_pages_n
     let received = berlin("2026-12-05T03:00");
     let mut scenario = Scenario::new(
         "twilio-CA7",
-        call_facts(received, Some("https://api.twilio.com/RE7.mp3"), "+4915791234567"),
+        call_facts(
+            received,
+            Some("https://api.twilio.com/RE7.mp3"),
+            "+4915791234567",
+        ),
     );
     scenario.happen(Change::VoicemailLeft, received);
     // The ticket's own events arrive with the ticket's snapshot.

@@ -78,7 +78,9 @@ impl ZendeskApiConfig {
     /// From `ZENDESK_API_EMAIL` and `ZENDESK_API_TOKEN`, at `ZENDESK_API_URL` or else
     /// `https://<ZENDESK_SUBDOMAIN>.zendesk.com`. `None` when neither credential is set; only
     /// one of them, or credentials without a place to call, is an error naming what is missing.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
         let email = env_config::optional(&lookup, API_EMAIL_VAR);
         let token = env_config::optional_secret(&lookup, API_TOKEN_VAR);
         let (email, token) = match (email, token) {

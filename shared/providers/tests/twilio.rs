@@ -121,7 +121,10 @@ fn a_completed_recording_of_nothing_is_a_missed_call() {
         .replace("RecordingDuration=17", "RecordingDuration=0");
     let event = single_event(send(body));
     assert_eq!(event.change, Change::CallMissed);
-    assert_eq!(event.snapshot.request.voicemail.unwrap().recording_url, None);
+    assert_eq!(
+        event.snapshot.request.voicemail.unwrap().recording_url,
+        None
+    );
 }
 
 #[test]
@@ -145,7 +148,8 @@ fn an_incoming_call_starts_its_case_and_is_answered_with_the_recording_prompt() 
     assert!(twiml.contains(r#"<Say language="de-DE">"#), "{twiml}");
     assert!(twiml.contains(&texts.german.in_hours), "{twiml}");
     assert!(
-        twiml.contains(r#"recordingStatusCallback="https://example.com/webhooks/twilio/recording""#),
+        twiml
+            .contains(r#"recordingStatusCallback="https://example.com/webhooks/twilio/recording""#),
         "{twiml}"
     );
     assert!(twiml.contains(r#"recordingStatusCallbackEvent="completed""#));
@@ -195,7 +199,10 @@ fn the_record_action_without_a_message_is_a_missed_call() {
     let answer = action(zero).unwrap();
     let event = answer.event.unwrap();
     assert_eq!(event.change, Change::CallMissed);
-    assert_eq!(event.snapshot.request.voicemail.unwrap().recording_url, None);
+    assert_eq!(
+        event.snapshot.request.voicemail.unwrap().recording_url,
+        None
+    );
     assert!(answer.twiml.contains("<Hangup/>"));
 }
 

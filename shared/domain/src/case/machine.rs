@@ -375,7 +375,12 @@ fn sync_timers(case: &mut Case, now: Timestamp) -> Vec<TimerChange> {
     changes
 }
 
-pub(super) fn page(case: &mut Case, alert: AlertKey, severity: Severity, effects: &mut Vec<Effect>) {
+pub(super) fn page(
+    case: &mut Case,
+    alert: AlertKey,
+    severity: Severity,
+    effects: &mut Vec<Effect>,
+) {
     if case.open_alerts.insert(alert) {
         effects.push(Effect::Page {
             alert,

@@ -128,10 +128,7 @@ fn call_missed(case: &mut Case, effects: &mut Vec<Effect>) {
 /// `voicemail`, `plan_12x5` or `plan_24x7`, and for 24x7 the policy's first Enterprise tag, so
 /// that the ticket's own events keep the case on its plan.
 fn ticket_tags(policy: &Policy, plan: Plan) -> Vec<String> {
-    let mut tags = vec![
-        VOICEMAIL_TAG.to_owned(),
-        format!("plan_{}", plan.as_str()),
-    ];
+    let mut tags = vec![VOICEMAIL_TAG.to_owned(), format!("plan_{}", plan.as_str())];
     if plan == Plan::Enterprise
         && let Some(tag) = policy.plan_rules.enterprise_tags.iter().next()
     {

@@ -267,8 +267,8 @@ impl TwilioHandler {
 
     fn voice_request(&self, request: &RawRequest<'_>) -> Result<VoiceRequest, Rejection> {
         let pairs = self.authenticated(request)?;
-        let voice =
-            VoiceRequest::try_from(pairs).map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
+        let voice = VoiceRequest::try_from(pairs)
+            .map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
         if let Some(account) = &voice.account_sid {
             check_sid("AccountSid", "AC", account)?;
         }
@@ -283,12 +283,21 @@ impl TwilioHandler {
         step: &str,
         now: Timestamp,
     ) -> Result<CaseEvent, Rejection> {
-        let call_sid = voice.call_sid.as_deref().ok_or_else(|| missing("CallSid"))?;
+        let call_sid = voice
+            .call_sid
+            .as_deref()
+            .ok_or_else(|| missing("CallSid"))?;
         check_sid("CallSid", "CA", call_sid)?;
         let case_id = CaseId::for_provider(PROVIDER, call_sid)
             .map_err(|error| Rejection::malformed(PROVIDER, error))?;
-        let caller = voice.from.clone().unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
-        let called = voice.to.clone().unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
+        let caller = voice
+            .from
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
+        let called = voice
+            .to
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
         let snapshot = self.phone_facts(
             now,
             Voicemail {
