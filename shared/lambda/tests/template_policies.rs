@@ -408,6 +408,8 @@ fn the_api_routes_each_webhook_to_its_function() {
         "POST /webhooks/intercom",
         "HEAD /webhooks/intercom",
         "POST /webhooks/twilio/recording",
+        "POST /webhooks/twilio/voice",
+        "POST /webhooks/twilio/voice/goodbye",
     ];
     assert_eq!(routes, expected.iter().map(|r| (*r).to_owned()).collect());
 }
@@ -682,4 +684,32 @@ fn every_function_reserves_concurrency_by_parameter_and_keeps_its_report_lines()
     assert!(
         reserved("EscalateReservedConcurrency") >= 1 && reserved("SweepReservedConcurrency") >= 1
     );
+}
+
+#[test]
+fn every_function_may_read_the_zendesk_api_token_since_every_function_delivers_tickets() {
+    let template = template();
+    let functions = of_type(&template, "AWS::Serverless::Function");
+    assert!(!functions.is_empty());
+    for (name, function) in functions {
+        let role = get(get(function, "Properties").unwrap(), "Role")
+            .and_then(|role| tagged(role, "GetAtt"))
+            .and_then(Value::as_str)
+            .unwrap()
+            .trim_end_matches(".Arn")
+            .to_owned();
+        let policies = serde_yaml_ng::to_string(properties(&template, &role)).unwrap();
+        assert!(
+            policies.contains("secret:${ZendeskApiTokenSecretName}-??????"),
+            "{name} ({role}) cannot read the Zendesk API token"
+        );
+    }
+    let globals = serde_yaml_ng::to_string(get(&template, "Globals").unwrap()).unwrap();
+    for variable in [
+        "ZENDESK_API_TOKEN_SECRET_ID",
+        notify::API_EMAIL_VAR,
+        notify::API_URL_VAR,
+    ] {
+        assert!(globals.contains(variable), "Globals sets {variable}");
+    }
 }
