@@ -271,7 +271,18 @@ impl ZendeskApi {
 
     /// Opens the ticket unless one with the same external id exists, and returns it either way.
     pub async fn create_ticket_once(&self, ticket: &NewTicket) -> Result<TicketRef, NotifyError> {
-        if let Some(id) = self.find_ticket(&ticket.external_id).await? {
+        let existing = match self.find_ticket(&ticket.external_id).await {
+            Ok(existing) => existing,
+            // Zendesk always has the list endpoint; a 404 there (a stand-in or proxy without
+            // it) must not stop the ticket: the create request reports any real problem
+            // itself. Any other refusal (401, 403) stays an error.
+            Err(NotifyError::Permanent { reason }) if reason.contains("(404 Not Found)") => {
+                tracing::warn!(%reason, "tickets could not be looked up by external_id; creating");
+                None
+            }
+            Err(error) => return Err(error),
+        };
+        if let Some(id) = existing {
             tracing::info!(
                 ticket_id = id,
                 external_id = %ticket.external_id,

@@ -482,3 +482,35 @@ fn the_api_settings_need_both_credentials_and_a_place_to_call() {
         assert!(!error.contains(TOKEN), "{error}");
     }
 }
+
+#[tokio::test]
+async fn a_lookup_zendesk_refuses_does_not_stop_the_ticket() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({ "error": "InvalidEndpoint" })),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "results": [{ "id": 8 }] })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/tickets"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "ticket": { "id": 5152 } })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let opened = api(&server)
+        .create_ticket_once(&voicemail_ticket())
+        .await
+        .unwrap();
+
+    assert_eq!(opened.id, 5152);
+    assert!(opened.created);
+}
