@@ -73,6 +73,17 @@ impl TestApp {
     }
 
     pub async fn spawn_with(now: Timestamp, default_answers: bool) -> Self {
+        let policy = policy_file::default_policy().unwrap();
+        Self::spawn_with_settings(now, default_answers, &[], policy).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with more settings (e.g. the Zendesk API's).
+    pub async fn spawn_with_settings(
+        now: Timestamp,
+        default_answers: bool,
+        extra: &[(&str, String)],
+        policy: domain::policy::Policy,
+    ) -> Self {
         let pagerduty = MockServer::start().await;
         let slack = MockServer::start().await;
         if default_answers {
@@ -80,12 +91,17 @@ impl TestApp {
         }
         let data = tempfile::tempdir().unwrap();
         let clock = ManualClock::new(now);
-        let lookup = test_lookup(&pagerduty, &slack);
+        let mut lookup = test_lookup(&pagerduty, &slack);
+        lookup.extend(
+            extra
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone())),
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = start(ServerOptions {
             listener,
             data_dir: data.path().to_owned(),
-            policy: policy_file::default_policy().unwrap(),
+            policy,
             clock: Arc::new(clock.clone()),
             lookup: Arc::new(move |name: &str| lookup.get(name).cloned()),
             due_loop_idle: Duration::from_millis(50),
@@ -150,12 +166,18 @@ impl TestApp {
     }
 
     pub async fn post_twilio(&self, form: &[(&str, String)]) -> reqwest::Response {
+        self.post_twilio_to("/webhooks/twilio/recording", form)
+            .await
+    }
+
+    /// A form signed as Twilio signs it for `path` (the voice webhook, the `<Record>` action).
+    pub async fn post_twilio_to(&self, path: &str, form: &[(&str, String)]) -> reqwest::Response {
         let mut encoder = form_urlencoded::Serializer::new(String::new());
         for (name, value) in form {
             encoder.append_pair(name, value);
         }
         let body = encoder.finish().into_bytes();
-        let url = format!("{}/webhooks/twilio/recording", self.base_url);
+        let url = format!("{}{path}", self.base_url);
         let signature = providers::twilio::sign(&Secret::new(TWILIO_TOKEN).unwrap(), &url, &body);
         self.http
             .post(&url)

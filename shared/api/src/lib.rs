@@ -5,6 +5,7 @@
 mod pages;
 mod read_access;
 mod recorded;
+mod twilio;
 mod views;
 mod webhooks;
 
@@ -125,6 +126,11 @@ where
         .route(
             "/webhooks/twilio/recording",
             post(webhook::<Twilio, S, T, D>),
+        )
+        .route("/webhooks/twilio/voice", post(twilio::voice::<S, T, D>))
+        .route(
+            "/webhooks/twilio/voice/goodbye",
+            post(twilio::record_action::<S, T, D>),
         )
         .route("/healthz", get(healthz))
 }

@@ -1,6 +1,6 @@
 //! Routing a decided effect to the notifier that carries it out.
 
-use crate::ports::{Delivered, Mailer, NotifyError, Pager, SlackNotifier};
+use crate::ports::{Delivered, Mailer, NotifyError, Pager, SlackNotifier, TicketSystem};
 use domain::case::{CaseId, Effect, TimerChange};
 use std::future::Future;
 
@@ -13,15 +13,16 @@ pub trait Deliver: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Delivered, NotifyError>> + Send;
 }
 
-/// The three notifiers of a runtime, routed by effect.
+/// The notifiers of a runtime and its ticket system, routed by effect.
 #[derive(Debug, Clone)]
-pub struct Notifiers<P, K, M> {
+pub struct Notifiers<P, K, M, T> {
     pub pager: P,
     pub slack: K,
     pub mailer: M,
+    pub tickets: T,
 }
 
-impl<P: Pager, K: SlackNotifier, M: Mailer> Deliver for Notifiers<P, K, M> {
+impl<P: Pager, K: SlackNotifier, M: Mailer, T: TicketSystem> Deliver for Notifiers<P, K, M, T> {
     async fn deliver(&self, case: &CaseId, effect: &Effect) -> Result<Delivered, NotifyError> {
         match effect {
             Effect::Page {
@@ -32,6 +33,9 @@ impl<P: Pager, K: SlackNotifier, M: Mailer> Deliver for Notifiers<P, K, M> {
             Effect::ResolvePage { alert } => self.pager.resolve(case, *alert).await,
             Effect::NotifySlack { message, context } => self.slack.post(*message, context).await,
             Effect::SendEmail { email, to, context } => self.mailer.send(*email, to, context).await,
+            Effect::OpenTicket { ticket, context } => {
+                self.tickets.open_ticket(ticket, context).await
+            }
         }
     }
 }
@@ -45,6 +49,9 @@ pub fn describe(effect: &Effect) -> String {
         Effect::ResolvePage { alert } => format!("resolve page: {alert}"),
         Effect::NotifySlack { message, .. } => format!("tell Slack: {}", message.as_str()),
         Effect::SendEmail { email, .. } => format!("e-mail the customer: {}", email.as_str()),
+        Effect::OpenTicket { ticket, .. } => {
+            format!("open a ticket (tags {})", ticket.tags.join(", "))
+        }
     }
 }
 

@@ -23,12 +23,12 @@ use aws::ses::{SesConfig, SesMailer};
 use aws::store::DynamoStore;
 use domain::policy::Policy;
 use env_config::ConfigError;
-use notify::{NotifierSettings, PagerDutyClient, SlackWebhook};
+use notify::{NotifierSettings, PagerDutyClient, SlackWebhook, ZendeskTickets};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{error, info, warn};
 
-pub type LambdaNotifiers = Notifiers<PagerDutyClient, SlackWebhook, SesMailer>;
+pub type LambdaNotifiers = Notifiers<PagerDutyClient, SlackWebhook, SesMailer, ZendeskTickets>;
 pub type LambdaEngine = Engine<DynamoStore, SchedulerTimers, LambdaNotifiers>;
 
 /// The table's name.
@@ -38,9 +38,11 @@ pub const POLICY_FILE_VAR: &str = "POLICY_FILE";
 
 /// The secrets every function needs, since every function delivers its outbox: a page without
 /// a routing key would be recorded and never sent, so the key is required in AWS.
-pub const NOTIFIER_SECRETS: [SecretSpec; 2] = [
+pub const NOTIFIER_SECRETS: [SecretSpec; 3] = [
     SecretSpec::required(notify::ROUTING_KEY_VAR),
     SecretSpec::optional(notify::WEBHOOK_URL_VAR),
+    // Voicemail tickets; without it they are recorded as not sent.
+    SecretSpec::optional(notify::API_TOKEN_VAR),
 ];
 
 /// Why a function could not start. Every variant names the setting to fix.

@@ -412,6 +412,8 @@ fn the_api_routes_each_webhook_to_its_function() {
         "GET /",
         "GET /reports",
         "GET /api/{proxy+}",
+        "POST /webhooks/twilio/voice",
+        "POST /webhooks/twilio/voice/goodbye",
     ];
     assert_eq!(routes, expected.iter().map(|r| (*r).to_owned()).collect());
 }
@@ -803,4 +805,35 @@ fn the_read_api_function_reads_its_token_by_secret_id() {
 
 fn api_read_token() -> &'static str {
     read_api::SECRETS[0].name
+}
+#[test]
+fn every_function_that_delivers_may_read_the_zendesk_api_token() {
+    let template = template();
+    let functions = of_type(&template, "AWS::Serverless::Function");
+    assert!(!functions.is_empty());
+    // The read-api function only reads; its role is checked to read nothing but its token.
+    for (name, function) in functions
+        .into_iter()
+        .filter(|(name, _)| name != "ReadApiFunction")
+    {
+        let role = get(get(function, "Properties").unwrap(), "Role")
+            .and_then(|role| tagged(role, "GetAtt"))
+            .and_then(Value::as_str)
+            .unwrap()
+            .trim_end_matches(".Arn")
+            .to_owned();
+        let policies = serde_yaml_ng::to_string(properties(&template, &role)).unwrap();
+        assert!(
+            policies.contains("secret:${ZendeskApiTokenSecretName}-??????"),
+            "{name} ({role}) cannot read the Zendesk API token"
+        );
+    }
+    let globals = serde_yaml_ng::to_string(get(&template, "Globals").unwrap()).unwrap();
+    for variable in [
+        "ZENDESK_API_TOKEN_SECRET_ID",
+        notify::API_EMAIL_VAR,
+        notify::API_URL_VAR,
+    ] {
+        assert!(globals.contains(variable), "Globals sets {variable}");
+    }
 }

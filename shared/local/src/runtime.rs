@@ -13,6 +13,7 @@ use domain::jiff::SignedDuration;
 use domain::policy::Policy;
 use notify::{
     ConfigError, HttpClientError, LogMailer, NotifierSettings, PagerDutyClient, SlackWebhook,
+    ZendeskTickets,
 };
 use providers::{
     Classifier, IntercomConfig, IntercomHandler, TwilioConfig, TwilioHandler, ZendeskConfig,
@@ -27,7 +28,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-pub type LocalNotifiers = Notifiers<PagerDutyClient, SlackWebhook, LogMailer>;
+pub type LocalNotifiers = Notifiers<PagerDutyClient, SlackWebhook, LogMailer, ZendeskTickets>;
 pub type LocalEngine = Engine<Arc<SqliteStore>, DueLoopTimers, LocalNotifiers>;
 
 /// Reads a setting by name (the process environment in production, a map in tests).
