@@ -10,7 +10,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # The tests against moto server live behind a `moto` feature in each crate that has them, so a
 # plain `cargo test --workspace` passes without moto; here they are all turned on, and they fail
 # (never skip) when moto is not reachable.
-moto_crates=(aws zendesk-webhook intercom-webhook voicemail-webhook pagerduty-webhook escalate sweep)
+moto_crates=(aws zendesk-webhook intercom-webhook voicemail-webhook pagerduty-webhook escalate sweep read-api supportctl)
 moto_features=$(printf '%s/moto,' "${moto_crates[@]}")
 moto_features=${moto_features%,}
 # A crate with moto tests that is missing from the list would have them skipped here: refuse.
@@ -53,6 +53,15 @@ done
 $moto_up || { echo "moto server did not start (target/moto.log)" >&2; exit 1; }
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_REGION=eu-central-1 \
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
+
+# The browser tests (tests/tests/web_pages.rs) drive headless Chromium and fail without it.
+step "Chromium for the browser tests"
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
 
 step "cargo test (with the moto tests)"
 cargo test --workspace --locked --features "$moto_features"

@@ -33,6 +33,8 @@ pub enum ServeError {
     },
     #[error(transparent)]
     Start(#[from] StartError),
+    #[error("invalid delivery settings: {0}")]
+    EngineSettings(#[from] env_config::ConfigError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -42,6 +44,7 @@ pub fn run(args: &Args) -> Result<(), ServeError> {
         Some(path) => policy_file::load_policy(path)?,
         None => policy_file::default_policy()?,
     };
+    let engine = EngineSettings::from_lookup(&|name: &str| std::env::var(name).ok())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -60,7 +63,7 @@ pub fn run(args: &Args) -> Result<(), ServeError> {
             clock: Arc::new(SystemClock),
             lookup: Arc::new(|name: &str| std::env::var(name).ok()),
             due_loop_idle: Duration::from_secs(1),
-            engine: EngineSettings::default(),
+            engine,
         })
         .await?;
         shutdown_signal().await;

@@ -2,7 +2,10 @@
 //! wiremock servers standing in for PagerDuty and Slack, and signed provider payloads.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod faulty_sink;
 pub mod payloads;
+pub mod raw_http;
+pub mod server_process;
 pub mod smtp;
 
 use app::EngineSettings;
@@ -76,7 +79,8 @@ impl TestApp {
     }
 
     pub async fn spawn_with(now: Timestamp, default_answers: bool) -> Self {
-        Self::spawn_with_env(now, default_answers, HashMap::new()).await
+        let policy = policy_file::default_policy().unwrap();
+        Self::spawn_with_settings(now, default_answers, &[], policy).await
     }
 
     /// Like [`TestApp::spawn_with`], with `extra` settings on top of [`test_lookup`]'s.
@@ -84,6 +88,21 @@ impl TestApp {
         now: Timestamp,
         default_answers: bool,
         extra: HashMap<String, String>,
+    ) -> Self {
+        let extra: Vec<(&str, String)> = extra
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.clone()))
+            .collect();
+        let policy = policy_file::default_policy().unwrap();
+        Self::spawn_with_settings(now, default_answers, &extra, policy).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with more settings (e.g. the Zendesk API's).
+    pub async fn spawn_with_settings(
+        now: Timestamp,
+        default_answers: bool,
+        extra: &[(&str, String)],
+        policy: domain::policy::Policy,
     ) -> Self {
         let pagerduty = MockServer::start().await;
         let slack = MockServer::start().await;
@@ -93,12 +112,16 @@ impl TestApp {
         let data = tempfile::tempdir().unwrap();
         let clock = ManualClock::new(now);
         let mut lookup = test_lookup(&pagerduty, &slack);
-        lookup.extend(extra);
+        lookup.extend(
+            extra
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone())),
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = start(ServerOptions {
             listener,
             data_dir: data.path().to_owned(),
-            policy: policy_file::default_policy().unwrap(),
+            policy,
             clock: Arc::new(clock.clone()),
             lookup: Arc::new(move |name: &str| lookup.get(name).cloned()),
             due_loop_idle: Duration::from_millis(50),
@@ -163,12 +186,18 @@ impl TestApp {
     }
 
     pub async fn post_twilio(&self, form: &[(&str, String)]) -> reqwest::Response {
+        self.post_twilio_to("/webhooks/twilio/recording", form)
+            .await
+    }
+
+    /// A form signed as Twilio signs it for `path` (the voice webhook, the `<Record>` action).
+    pub async fn post_twilio_to(&self, path: &str, form: &[(&str, String)]) -> reqwest::Response {
         let mut encoder = form_urlencoded::Serializer::new(String::new());
         for (name, value) in form {
             encoder.append_pair(name, value);
         }
         let body = encoder.finish().into_bytes();
-        let url = format!("{}/webhooks/twilio/recording", self.base_url);
+        let url = format!("{}{path}", self.base_url);
         let signature = providers::twilio::sign(&Secret::new(TWILIO_TOKEN).unwrap(), &url, &body);
         self.http
             .post(&url)

@@ -3,11 +3,15 @@
 //! (through `tower::ServiceExt::oneshot`) all run this same router.
 
 mod pagerduty;
+mod pages;
 mod read_access;
+mod recorded;
+mod twilio;
 mod views;
 mod webhooks;
 
 pub use read_access::{READ_TOKEN_VARIABLE, ReadAccess};
+pub use recorded::{RecordedCaseDocument, RecordedMonthDocument};
 
 pub use views::{AlertResponseView, CaseDetailView, CaseView, ClockView, OutboxView};
 pub use webhooks::Webhooks;
@@ -86,6 +90,8 @@ fn read_routes<R: CaseStore + CaseReader>(reads: ReadState<R>) -> Router {
         .route("/api/cases/{case_id}", get(case_detail::<R>))
         .route("/api/reports/compliance", get(compliance_json::<R>))
         .route("/api/reports/compliance.csv", get(compliance_csv::<R>))
+        .merge(pages::routes::<R>())
+        .route("/api/reports/recorded", get(recorded::recorded_month::<R>))
         .route_layer(middleware::from_fn_with_state(
             access,
             read_access::require_read_access,
@@ -123,6 +129,11 @@ where
             "/webhooks/twilio/recording",
             post(webhook::<Twilio, S, T, D>),
         )
+        .route("/webhooks/twilio/voice", post(twilio::voice::<S, T, D>))
+        .route(
+            "/webhooks/twilio/voice/goodbye",
+            post(twilio::record_action::<S, T, D>),
+        )
         .route("/healthz", get(healthz))
 }
 
@@ -156,7 +167,7 @@ struct ReportQuery {
     month: Option<String>,
 }
 
-/// The month's compliance report (docs/reports.md), over every stored case.
+/// The month's compliance report (docs/reports.md), over the cases received in the month.
 async fn compliance_report<R: CaseStore + CaseReader>(
     state: &ReadState<R>,
     query: ReportQuery,
@@ -174,17 +185,36 @@ async fn compliance_report<R: CaseStore + CaseReader>(
         .ok_or_else(|| bad_request("the query parameter month=YYYY-MM is required".into()))?
         .parse()
         .map_err(|error: report::MonthError| bad_request(error.to_string()))?;
-    let cases = state
-        .reader
-        .list_cases(usize::MAX)
-        .await
-        .map_err(|source| store_error(&source))?;
+    let cases = month_cases(state, month).await?;
     Ok(report::compliance(
         &state.policy,
         cases.iter().map(|stored| &stored.case),
         month,
         state.clock.now(),
     ))
+}
+
+/// The cases received in `month` (on the report's wall clock), read by receipt range.
+async fn month_cases<R: CaseStore + CaseReader>(
+    state: &ReadState<R>,
+    month: report::Month,
+) -> Result<Vec<app::ports::StoredCase>, Response> {
+    let (from, to) = month
+        .bounds(&report::month_time_zone(&state.policy))
+        .map_err(|error| {
+            (
+                StatusCode::BAD_REQUEST,
+                axum::Json(
+                    json!({ "error": "bad_request", "reason": format!("month {month}: {error}") }),
+                ),
+            )
+                .into_response()
+        })?;
+    state
+        .reader
+        .cases_received_between(from, to)
+        .await
+        .map_err(|source| store_error(&source))
 }
 
 async fn compliance_json<R: CaseStore + CaseReader>(

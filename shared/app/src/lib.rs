@@ -9,6 +9,7 @@ pub mod deliver;
 pub mod engine;
 pub mod outbox;
 pub mod ports;
+pub mod settings_lookup;
 pub mod stored;
 
 pub use deliver::{Deliver, Notifiers};

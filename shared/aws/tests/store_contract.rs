@@ -127,6 +127,14 @@ impl CaseReader for OneWriterAtATime {
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send {
         self.store.outbox_of(case)
     }
+
+    fn cases_received_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
+        self.store.cases_received_between(from, to)
+    }
 }
 
 /// A store on a fresh table of its own.

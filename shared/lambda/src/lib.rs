@@ -8,6 +8,7 @@
 
 pub mod http;
 mod logs;
+pub mod read;
 pub mod settings;
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -16,7 +17,7 @@ pub use logs::{init_json_logs, json_layer};
 pub use settings::{SECRET_ID_SUFFIX, SecretSpec, Settings};
 
 use app::ports::{Clock, SystemClock};
-use app::{Engine, Notifiers};
+use app::{Engine, EngineSettings, Notifiers};
 use aws::scheduler::{SchedulerConfig, SchedulerTimers};
 use aws::ses::{SesConfig, SesMailer};
 use aws::store::DynamoStore;
@@ -24,12 +25,14 @@ use domain::policy::Policy;
 use env_config::ConfigError;
 use notify::{
     IntercomChatReplies, IntercomChatSettings, NotifierSettings, PagerDutyClient, SlackWebhook,
+    ZendeskTickets,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{error, info, warn};
 
-pub type LambdaNotifiers = Notifiers<PagerDutyClient, SlackWebhook, SesMailer, IntercomChatReplies>;
+pub type LambdaNotifiers =
+    Notifiers<PagerDutyClient, SlackWebhook, SesMailer, ZendeskTickets, IntercomChatReplies>;
 pub type LambdaEngine = Engine<DynamoStore, SchedulerTimers, LambdaNotifiers>;
 
 /// The table's name.
@@ -39,11 +42,13 @@ pub const POLICY_FILE_VAR: &str = "POLICY_FILE";
 
 /// The secrets every function needs, since every function delivers its outbox: a page without
 /// a routing key would be recorded and never sent, so the key is required in AWS.
-pub const NOTIFIER_SECRETS: [SecretSpec; 3] = [
+pub const NOTIFIER_SECRETS: [SecretSpec; 4] = [
     SecretSpec::required(notify::ROUTING_KEY_VAR),
     SecretSpec::optional(notify::WEBHOOK_URL_VAR),
     // The chat fallback's reply in the conversation; without it the reply is not sent.
     SecretSpec::optional("INTERCOM_ACCESS_TOKEN"),
+    // Voicemail tickets; without it they are recorded as not sent.
+    SecretSpec::optional(notify::API_TOKEN_VAR),
 ];
 
 /// Why a function could not start. Every variant names the setting to fix.
@@ -135,6 +140,9 @@ pub struct FunctionSettings {
     pub intercom_chat: IntercomChatSettings,
     /// `POLICY_FILE`, relative to `LAMBDA_TASK_ROOT`; `None`: the built-in default policy.
     pub policy_file: Option<PathBuf>,
+    /// `DELIVERY_FIRST_RETRY_SECONDS`, `DELIVERY_MAX_RETRY_SECONDS`, `RETRY_AFTER_CAP_SECONDS`,
+    /// `DELIVERY_MAX_AGE_HOURS`; the defaults where unset.
+    pub engine: EngineSettings,
 }
 
 impl FunctionSettings {
@@ -152,6 +160,7 @@ impl FunctionSettings {
             policy_file: settings
                 .get(POLICY_FILE_VAR)
                 .map(|file| policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref())),
+            engine: EngineSettings::from_lookup(&lookup).map_err(InitError::config("engine"))?,
         })
     }
 }
@@ -220,7 +229,7 @@ pub fn engine_from(
     let chat = IntercomChatReplies::new(function.intercom_chat, notify::http_client()?);
     let mailer = mailer.with_language(policy.chat.language);
     let notifiers = function.notifiers.notifiers(mailer)?.with_chat(chat);
-    Ok(Engine::new(policy, store, timers, notifiers, clock))
+    Ok(Engine::new(policy, store, timers, notifiers, clock).with_settings(function.engine))
 }
 
 #[cfg(test)]

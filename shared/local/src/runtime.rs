@@ -13,7 +13,7 @@ use domain::jiff::SignedDuration;
 use domain::policy::Policy;
 use notify::{
     ConfigError, HttpClientError, IntercomChatReplies, IntercomChatSettings, LocalMailer,
-    NotifierSettings, PagerDutyClient, SlackWebhook,
+    NotifierSettings, PagerDutyClient, SlackWebhook, ZendeskTickets,
 };
 use providers::{
     Classifier, IntercomConfig, IntercomHandler, PagerDutyConfig, PagerDutyHandler, TwilioConfig,
@@ -29,7 +29,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 pub type LocalNotifiers =
-    Notifiers<PagerDutyClient, SlackWebhook, LocalMailer, IntercomChatReplies>;
+    Notifiers<PagerDutyClient, SlackWebhook, LocalMailer, ZendeskTickets, IntercomChatReplies>;
 pub type LocalEngine = Engine<Arc<SqliteStore>, DueLoopTimers, LocalNotifiers>;
 
 /// Reads a setting by name (the process environment in production, a map in tests).

@@ -46,8 +46,8 @@ pub use pagerduty::{
 pub use retry::RetryPolicy;
 pub use slack::{SlackConfig, SlackWebhook, WEBHOOK_URL_VAR, slack_message};
 pub use smtp::{LocalMailer, SMTP_FROM_VAR, SMTP_URL_VAR, SmtpMailer};
-pub use wiring::{NotifierError, NotifierSettings};
+pub use wiring::{NotifierError, NotifierSettings, ZendeskTickets};
 pub use zendesk::{
-    DEFAULT_CACHE_TTL, NewTicket, TicketMetrics, TicketRef, ZendeskApi, ZendeskApiConfig,
-    zendesk_base_url,
+    API_EMAIL_VAR, API_TOKEN_VAR, API_URL_VAR, DEFAULT_CACHE_TTL, NewTicket, TicketMetrics,
+    TicketRef, ZendeskApi, ZendeskApiConfig, voicemail_ticket, zendesk_base_url,
 };

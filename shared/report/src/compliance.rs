@@ -56,7 +56,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn record(&mut self, status: ClockStatus) {
+    pub(crate) fn record(&mut self, status: ClockStatus) {
         self.total += 1;
         match status {
             ClockStatus::Met => self.met += 1,
@@ -77,7 +77,7 @@ impl Counts {
     }
 
     /// Sets `compliance` from the counters.
-    fn finished(mut self) -> Self {
+    pub(crate) fn finished(mut self) -> Self {
         let decided = self.met + self.met_late + self.breached;
         self.compliance = (decided > 0).then(|| self.met as f64 / decided as f64);
         self
@@ -213,7 +213,7 @@ pub fn compliance<'a>(
 }
 
 /// The clock's status as of `now`: a pending clock already due is breached.
-fn status_at(state: &ClockState, now: Timestamp) -> ClockStatus {
+pub(crate) fn status_at(state: &ClockState, now: Timestamp) -> ClockStatus {
     match state.status() {
         ClockStatus::Pending if state.due <= now => ClockStatus::Breached,
         status => status,

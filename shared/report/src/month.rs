@@ -1,6 +1,7 @@
 //! A calendar month, written `YYYY-MM`.
 
 use jiff::Timestamp;
+use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -34,6 +35,22 @@ impl Month {
     /// 1 (January) to 12 (December).
     pub fn month(self) -> i8 {
         self.month
+    }
+
+    /// The first day of the month.
+    pub fn first_day(self) -> Date {
+        // `new` keeps year and month in range, so the 1st always exists.
+        Date::constant(self.year, self.month, 1)
+    }
+
+    /// The instants of the month on the wall clock of `time_zone`: `[start, end)`, from the
+    /// first local midnight to the next month's (a midnight in a DST gap moves later).
+    pub fn bounds(self, time_zone: &TimeZone) -> Result<(Timestamp, Timestamp), jiff::Error> {
+        let first = self.first_day();
+        let next = first.checked_add(jiff::Span::new().months(1))?;
+        let start = time_zone.to_ambiguous_timestamp(first.to_datetime(Time::midnight()));
+        let end = time_zone.to_ambiguous_timestamp(next.to_datetime(Time::midnight()));
+        Ok((start.compatible()?, end.compatible()?))
     }
 
     /// Whether `at` falls in this month on the wall clock of `time_zone`.

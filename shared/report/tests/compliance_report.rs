@@ -620,3 +620,132 @@ fn a_month_is_written_yyyy_mm_and_anything_else_is_refused_by_name() {
     }
     assert!(serde_json::from_str::<Month>("\"2026-13\"").is_err());
 }
+
+#[test]
+fn weekly_compliance_groups_the_months_clocks_by_priority_and_the_week_they_were_received_in() {
+    // December 2026 starts on a Tuesday: weeks from the 1st, 7th, 14th, 21st and 28th.
+    // Looked at on Thursday 10 December 12:00, when every clock below is due.
+    let mut cases = acceptance_cases();
+    cases.extend([
+        // Sunday 6 December 23:30: still the first week. Answered 23:40 (due 00:00, met);
+        // dispatch due Monday 09:00 (business), assigned 08:30: met.
+        ticket(
+            "zendesk-21",
+            Plan::Enterprise,
+            Priority::Urgent,
+            "2026-12-06T23:30",
+            vec![replied("2026-12-06T23:40"), assigned("2026-12-07T08:30")],
+        ),
+        // Monday 7 December 00:10: the second week. Answered 01:00 (due 00:40): met late;
+        // assigned 10:00 (dispatch due 09:00): met late.
+        ticket(
+            "zendesk-22",
+            Plan::Enterprise,
+            Priority::Urgent,
+            "2026-12-07T00:10",
+            vec![replied("2026-12-07T01:00"), assigned("2026-12-07T10:00")],
+        ),
+        // Tuesday 1 December 00:30 Berlin (30 November 23:30 UTC): December's first week.
+        // Answered 00:35 (due 01:00), assigned 08:05 (due 09:00): both met.
+        ticket(
+            "zendesk-23",
+            Plan::Enterprise,
+            Priority::Urgent,
+            "2026-12-01T00:30",
+            vec![replied("2026-12-01T00:35"), assigned("2026-12-01T08:05")],
+        ),
+        // Monday 30 November 23:30 Berlin: November, not counted.
+        ticket(
+            "zendesk-24",
+            Plan::Enterprise,
+            Priority::Urgent,
+            "2026-11-30T23:30",
+            vec![replied("2026-11-30T23:35")],
+        ),
+    ]);
+    // The acceptance cases by now: zendesk-1 breached both clocks, zendesk-2 met both, and
+    // zendesk-3 (normal) breached both (dispatch due 1 December 12:00, answer due 2 December
+    // 11:00).
+
+    let weekly = report::weekly_compliance(
+        &policy(),
+        &cases,
+        month("2026-12"),
+        berlin("2026-12-10T12:00"),
+    );
+
+    let day = |d: i8| domain::jiff::civil::date(2026, 12, d);
+    assert_eq!(
+        weekly.weeks,
+        vec![day(1), day(7), day(14), day(21), day(28)]
+    );
+    let points: Vec<_> = weekly
+        .points
+        .iter()
+        .map(|p| (p.clock, p.priority, p.week, p.counts))
+        .collect();
+    assert_eq!(
+        points,
+        vec![
+            // zendesk-1 breached; zendesk-2, -21 and -23 met: 3 / 4.
+            (
+                Clock::Dispatch,
+                Priority::Urgent,
+                day(1),
+                counts(4, 3, 0, 1, 0, 0, Some(0.75))
+            ),
+            (
+                Clock::Dispatch,
+                Priority::Urgent,
+                day(7),
+                counts(1, 0, 1, 0, 0, 0, Some(0.0))
+            ),
+            (
+                Clock::Dispatch,
+                Priority::Normal,
+                day(1),
+                counts(1, 0, 0, 1, 0, 0, Some(0.0))
+            ),
+            (
+                Clock::FirstResponse,
+                Priority::Urgent,
+                day(1),
+                counts(4, 3, 0, 1, 0, 0, Some(0.75))
+            ),
+            (
+                Clock::FirstResponse,
+                Priority::Urgent,
+                day(7),
+                counts(1, 0, 1, 0, 0, 0, Some(0.0))
+            ),
+            (
+                Clock::FirstResponse,
+                Priority::Normal,
+                day(1),
+                counts(1, 0, 0, 1, 0, 0, Some(0.0))
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_month_spans_from_its_first_local_midnight_to_the_next_months() {
+    let berlin_zone = TimeZone::get("Europe/Berlin").unwrap();
+    // Winter time (UTC+1) on both ends.
+    assert_eq!(
+        month("2026-12").bounds(&berlin_zone).unwrap(),
+        (
+            "2026-11-30T23:00:00Z".parse().unwrap(),
+            "2026-12-31T23:00:00Z".parse().unwrap()
+        )
+    );
+    // March starts in winter time and ends in summer time (UTC+2 from 29 March).
+    assert_eq!(
+        month("2026-03").bounds(&berlin_zone).unwrap(),
+        (
+            "2026-02-28T23:00:00Z".parse().unwrap(),
+            "2026-03-31T22:00:00Z".parse().unwrap()
+        )
+    );
+    assert!(month("9999-12").bounds(&berlin_zone).is_err());
+}

@@ -54,6 +54,7 @@ pub mod golden;
 mod listing;
 mod outbox;
 mod outbox_per_case;
+mod received_range;
 mod timeline;
 
 pub use blocks::{
@@ -67,6 +68,7 @@ pub use events::*;
 pub use listing::*;
 pub use outbox::*;
 pub use outbox_per_case::*;
+pub use received_range::*;
 pub use timeline::*;
 
 use app::ports::{CaseReader, CaseStore};
@@ -125,6 +127,7 @@ macro_rules! store_contract_tests {
             next_due_is_the_earliest_and_follows_recommits,
             cases_are_listed_most_recently_received_first,
             outbox_of_returns_every_item_of_a_case_oldest_first,
+            cases_received_in_a_range_come_back_earliest_first_with_the_end_excluded,
         );
     };
     (@each $factory:expr; $($name:ident),+ $(,)?) => {

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod notify;
 pub mod store;
+pub mod tickets;
 pub mod timers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -15,4 +16,5 @@ pub use store::{
     CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState, NewOutboxItem, OutboxItem,
     StoreError, StoredCase, TimelineEntry, TimelineKind,
 };
+pub use tickets::{NoTicketSystem, TicketSystem};
 pub use timers::{TimerError, Timers};

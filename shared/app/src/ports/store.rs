@@ -273,6 +273,14 @@ pub trait CaseReader: Send + Sync + 'static {
         &self,
         case: &CaseId,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send;
+
+    /// Cases received in `[from, to)`, earliest received first (then by case id): a month's
+    /// cases for the reports, without reading every case ever stored.
+    fn cases_received_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send;
 }
 
 impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
@@ -295,5 +303,13 @@ impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
         case: &CaseId,
     ) -> impl Future<Output = Result<Vec<OutboxItem>, StoreError>> + Send {
         S::outbox_of(self, case)
+    }
+
+    fn cases_received_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
+        S::cases_received_between(self, from, to)
     }
 }

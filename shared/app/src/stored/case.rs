@@ -53,6 +53,9 @@ pub struct StoredVoicemailV1 {
     pub duration_seconds: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_url: Option<String>,
+    /// Absent in documents written before the call lifecycle: `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ended_without_message: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -185,6 +188,7 @@ impl From<&RequestFacts> for StoredRequestV1 {
                     called: voicemail.called.clone(),
                     duration_seconds: voicemail.duration_seconds,
                     recording_url: voicemail.recording_url.clone(),
+                    ended_without_message: voicemail.ended_without_message,
                 }),
         }
     }
@@ -212,6 +216,7 @@ impl StoredRequestV1 {
                 called: voicemail.called.clone(),
                 duration_seconds: voicemail.duration_seconds,
                 recording_url: voicemail.recording_url.clone(),
+                ended_without_message: voicemail.ended_without_message,
             }),
         }
     }

@@ -4,7 +4,7 @@ use super::StoredError;
 use super::case::{StoredRequestV1, case_id};
 use super::names::{StoredAlertKey, StoredEmailKind, StoredSeverity, StoredSlackKind};
 use domain::Timestamp;
-use domain::case::{AlertContext, Effect};
+use domain::case::{AlertContext, Effect, TicketRequest};
 use serde::{Deserialize, Serialize};
 
 /// What a notifier says about a case, captured when the effect was decided.
@@ -53,6 +53,11 @@ pub enum StoredEffectKindV1 {
     #[serde(rename = "reply_in_chat")]
     ReplyInChat {
         text: String,
+        context: StoredAlertContextV1,
+    },
+    #[serde(rename = "open_ticket")]
+    OpenTicket {
+        tags: Vec<String>,
         context: StoredAlertContextV1,
     },
 }
@@ -109,6 +114,10 @@ impl From<&Effect> for StoredEffectV1 {
                 text: text.clone(),
                 context: context.into(),
             },
+            Effect::OpenTicket { ticket, context } => StoredEffectKindV1::OpenTicket {
+                tags: ticket.tags.clone(),
+                context: context.into(),
+            },
         };
         Self {
             schema: super::SCHEMA,
@@ -143,6 +152,10 @@ impl StoredEffectV1 {
             },
             StoredEffectKindV1::ReplyInChat { text, context } => Effect::ReplyInChat {
                 text,
+                context: context.into_domain()?,
+            },
+            StoredEffectKindV1::OpenTicket { tags, context } => Effect::OpenTicket {
+                ticket: TicketRequest { tags },
                 context: context.into_domain()?,
             },
         })

@@ -74,6 +74,12 @@ pub enum StoredChangeV1 {
     Solved,
     #[serde(rename = "reopened")]
     Reopened,
+    #[serde(rename = "call_started")]
+    CallStarted,
+    #[serde(rename = "voicemail_left")]
+    VoicemailLeft,
+    #[serde(rename = "call_missed")]
+    CallMissed,
 }
 
 impl From<&Change> for StoredChangeV1 {
@@ -98,6 +104,9 @@ impl From<&Change> for StoredChangeV1 {
             },
             Change::Solved => StoredChangeV1::Solved,
             Change::Reopened => StoredChangeV1::Reopened,
+            Change::CallStarted => StoredChangeV1::CallStarted,
+            Change::VoicemailLeft => StoredChangeV1::VoicemailLeft,
+            Change::CallMissed => StoredChangeV1::CallMissed,
         }
     }
 }
@@ -122,6 +131,9 @@ impl From<StoredChangeV1> for Change {
             },
             StoredChangeV1::Solved => Change::Solved,
             StoredChangeV1::Reopened => Change::Reopened,
+            StoredChangeV1::CallStarted => Change::CallStarted,
+            StoredChangeV1::VoicemailLeft => Change::VoicemailLeft,
+            StoredChangeV1::CallMissed => Change::CallMissed,
         }
     }
 }

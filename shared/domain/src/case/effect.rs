@@ -200,6 +200,19 @@ pub enum Effect {
         text: String,
         context: AlertContext,
     },
+    /// Open a ticket for the case in the ticket system (Zendesk), exactly once: its
+    /// `external_id` is the case id. Decided for every voicemail.
+    OpenTicket {
+        ticket: TicketRequest,
+        context: AlertContext,
+    },
+}
+
+/// The ticket the state machine asks for, in the policy's terms; the adapter renders it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRequest {
+    /// `voicemail` and the plan's tags.
+    pub tags: Vec<String>,
 }
 
 impl Effect {
@@ -212,6 +225,7 @@ impl Effect {
             Effect::NotifySlack { message, .. } => format!("{case}/slack/{}", message.as_str()),
             Effect::SendEmail { email, .. } => format!("{case}/email/{}", email.as_str()),
             Effect::ReplyInChat { .. } => format!("{case}/chat_reply/fallback"),
+            Effect::OpenTicket { .. } => format!("{case}/ticket"),
         }
     }
 
@@ -221,9 +235,10 @@ impl Effect {
     pub fn delivery_lane(&self, case: &CaseId) -> String {
         match self {
             Effect::Page { alert, .. } | Effect::ResolvePage { alert } => alert.dedup_key(case),
-            Effect::NotifySlack { .. } | Effect::SendEmail { .. } | Effect::ReplyInChat { .. } => {
-                self.idempotency_key(case)
-            }
+            Effect::NotifySlack { .. }
+            | Effect::SendEmail { .. }
+            | Effect::ReplyInChat { .. }
+            | Effect::OpenTicket { .. } => self.idempotency_key(case),
         }
     }
 }

@@ -6,11 +6,15 @@ mod chat_handover;
 mod effect;
 mod event;
 mod machine;
+mod phone;
 
 pub use alert_response::{AlertAction, AlertResponse, AlertUpdate, apply_alert_update};
-pub use effect::{AlertContext, AlertKey, Effect, EmailKind, SlackKind, TimerChange, TimerKind};
+pub use effect::{
+    AlertContext, AlertKey, Effect, EmailKind, SlackKind, TicketRequest, TimerChange, TimerKind,
+};
 pub use event::{CaseEvent, CaseFacts, Change, Input, RequestFacts, Requester, Voicemail};
 pub use machine::{DecideError, Decision, decide};
+pub use phone::{UNKNOWN_NUMBER, VOICEMAIL_TAG};
 
 use crate::deadlines::Request;
 use jiff::Timestamp;

@@ -571,6 +571,38 @@ impl CaseStore for SqliteStore {
     }
 }
 
+/// Decode many case documents (a month of cases) on the blocking pool, one chunk per core, in
+/// order: decoding the JSON is most of a month's read, and it must neither hold the store's
+/// thread (writes wait there) nor an async worker.
+async fn decode_in_parallel(mut rows: Vec<CaseRow>) -> Result<Vec<StoredCase>, StoreError> {
+    const SMALL: usize = 2048;
+    if rows.len() <= SMALL {
+        return rows.into_iter().map(CaseRow::decode).collect();
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let per_chunk = rows.len().div_ceil(cores.max(1)).max(SMALL);
+    let total = rows.len();
+    let mut chunks = Vec::new();
+    while !rows.is_empty() {
+        let rest = rows.split_off(per_chunk.min(rows.len()));
+        let chunk = std::mem::replace(&mut rows, rest);
+        chunks.push(tokio::task::spawn_blocking(move || {
+            chunk
+                .into_iter()
+                .map(CaseRow::decode)
+                .collect::<Result<Vec<_>, _>>()
+        }));
+    }
+    let mut cases = Vec::with_capacity(total);
+    for chunk in chunks {
+        let decoded = chunk
+            .await
+            .map_err(|error| StoreError::Unavailable(format!("decoding cases: {error}")))??;
+        cases.extend(decoded);
+    }
+    Ok(cases)
+}
+
 impl CaseReader for SqliteStore {
     async fn timeline(&self, id: &CaseId) -> Result<Vec<TimelineEntry>, StoreError> {
         let key = id.as_str().to_owned();
@@ -614,6 +646,35 @@ impl CaseReader for SqliteStore {
             })
             .await?;
         rows.into_iter().map(CaseRow::decode).collect()
+    }
+
+    async fn cases_received_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<StoredCase>, StoreError> {
+        let (from, to) = (nanos(from), nanos(to));
+        // `cases_by_received (received, id)` serves the range and the order.
+        let rows: Vec<CaseRow> = self
+            .with_conn("cases_received_between", move |conn| {
+                conn.prepare_cached(
+                    "SELECT id, version, document FROM cases \
+                     WHERE received >= ?1 AND received < ?2 ORDER BY received, id",
+                )
+                .ctx("list cases received between")?
+                .query_map([from, to], |row| {
+                    Ok(CaseRow {
+                        id: row.get(0)?,
+                        version: row.get(1)?,
+                        document: row.get(2)?,
+                    })
+                })
+                .ctx("list cases received between")?
+                .collect::<rusqlite::Result<_>>()
+                .ctx("list cases received between")
+            })
+            .await?;
+        decode_in_parallel(rows).await
     }
 
     async fn outbox_of(&self, case: &CaseId) -> Result<Vec<OutboxItem>, StoreError> {
