@@ -1,9 +1,11 @@
 //! `supportctl`: the operator's command line.
 
+mod case_source;
 mod deadline;
 mod replay;
 mod report_command;
 mod serve;
+mod whatif_command;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +31,8 @@ enum Command {
     Replay(replay::Args),
     /// A month's SLA compliance report per clock, plan, priority and channel.
     Report(report_command::Args),
+    /// Decide a month's cases again under a proposed policy; print both reports side by side.
+    Whatif(whatif_command::Args),
 }
 
 /// Exit code for bad input (clap uses it for bad arguments too).
@@ -47,6 +51,9 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(&args).map_err(|e| (RUNTIME_ERROR, e.to_string())),
         Command::Report(args) => {
             report_command::run(&args).map_err(|e| (RUNTIME_ERROR, e.to_string()))
+        }
+        Command::Whatif(args) => {
+            whatif_command::run(args).map_err(|e| (RUNTIME_ERROR, e.to_string()))
         }
     };
     match result {

@@ -2,9 +2,12 @@
 //! a new user can watch cases appear and deadlines fire.
 //!
 //! A sample is a JSON file with `provider` (`zendesk`, `intercom`, `twilio`), `path`, and either
-//! `body` (JSON, for Zendesk and Intercom) or `form` (string fields, for Twilio). Placeholders
-//! are filled in before signing: `{{now}}`, `{{now-59m}}`, `{{now+2h}}` (RFC 3339),
-//! `"{{unix:now-5m}}"` (a JSON number of seconds), `{{rfc2822:now}}`, `{{uuid}}`, `{{hex32}}`.
+//! `body` (JSON, for Zendesk and Intercom) or `form` (string fields, for Twilio); or, for what
+//! takes several requests (a phone call: the voice webhook, then the recording), `steps`, each
+//! with its own `path` and `body` or `form`, posted in order. Placeholders are filled in before
+//! signing: `{{now}}`, `{{now-59m}}`, `{{now+2h}}` (RFC 3339), `"{{unix:now-5m}}"` (a JSON
+//! number of seconds), `{{rfc2822:now}}`, `{{uuid}}`, `{{hex32}}` (new each time), `{{call}}`
+//! (32 hex digits, the same in every step of a sample: one call's sid).
 
 use domain::jiff::{SignedDuration, Timestamp};
 use local::dev_secrets::DevSecrets;
@@ -43,11 +46,31 @@ struct Sample {
     #[serde(default)]
     description: Option<String>,
     provider: String,
-    path: String,
+    #[serde(flatten)]
+    request: Step,
+    #[serde(default)]
+    steps: Vec<Step>,
+}
+
+/// One request of a sample.
+#[derive(Debug, Default, Deserialize)]
+struct Step {
+    #[serde(default)]
+    path: Option<String>,
     #[serde(default)]
     body: Option<serde_json::Value>,
     #[serde(default)]
     form: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Sample {
+    fn steps(&self) -> Vec<&Step> {
+        if self.steps.is_empty() {
+            vec![&self.request]
+        } else {
+            self.steps.iter().collect()
+        }
+    }
 }
 
 pub fn run(args: &Args) -> Result<(), ReplayError> {
@@ -73,61 +96,75 @@ pub fn run(args: &Args) -> Result<(), ReplayError> {
     let client = reqwest::Client::new();
     for file in files {
         let sample = read_sample(&file)?;
-        let now = Timestamp::now();
-        let url = format!("{}{}", args.url.trim_end_matches('/'), sample.path);
-        let mut request = client.post(&url);
-        let (body, content_type) = match sample.provider.as_str() {
-            "zendesk" => {
-                let body = json_body(&file, &sample, now)?;
-                let timestamp = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-                let signature =
-                    providers::zendesk::sign(&secret("ZENDESK_WEBHOOK_SECRET")?, &timestamp, &body);
-                request = request
-                    .header("X-Zendesk-Webhook-Signature", signature)
-                    .header("X-Zendesk-Webhook-Signature-Timestamp", timestamp);
-                (body, "application/json")
-            }
-            "intercom" => {
-                let body = json_body(&file, &sample, now)?;
-                let signature =
-                    providers::intercom::sign(&secret("INTERCOM_CLIENT_SECRET")?, &body);
-                request = request.header("X-Hub-Signature", signature);
-                (body, "application/json")
-            }
-            "twilio" => {
-                let body = form_body(&file, &sample, now)?;
-                let signed_url = format!("{}{}", public_base.trim_end_matches('/'), sample.path);
-                let signature =
-                    providers::twilio::sign(&secret("TWILIO_AUTH_TOKEN")?, &signed_url, &body);
-                request = request.header("X-Twilio-Signature", signature);
-                (body, "application/x-www-form-urlencoded")
-            }
-            other => {
-                return Err(ReplayError::Sample {
-                    path: file,
-                    reason: format!("unknown provider {other:?}"),
-                });
-            }
-        };
-        let response = runtime
-            .block_on(
-                request
-                    .header("Content-Type", content_type)
-                    .body(body)
-                    .send(),
-            )
-            .map_err(|error| ReplayError::Post {
-                url: url.clone(),
-                reason: error.without_url().to_string(),
+        let call = random_hex(16).map_err(|reason| ReplayError::Sample {
+            path: file.clone(),
+            reason,
+        })?;
+        for step in sample.steps() {
+            let now = Timestamp::now();
+            let fill = |text: &str| fill(text, now, &call);
+            let path = step.path.as_deref().ok_or_else(|| ReplayError::Sample {
+                path: file.clone(),
+                reason: "every request needs a `path`".into(),
             })?;
-        let status = response.status();
-        let answer = runtime.block_on(response.text()).unwrap_or_default();
-        println!(
-            "{} -> {} {}",
-            file.display(),
-            status.as_u16(),
-            answer.trim()
-        );
+            let url = format!("{}{path}", args.url.trim_end_matches('/'));
+            let mut request = client.post(&url);
+            let (body, content_type) = match sample.provider.as_str() {
+                "zendesk" => {
+                    let body = json_body(&file, step, fill)?;
+                    let timestamp = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+                    let signature = providers::zendesk::sign(
+                        &secret("ZENDESK_WEBHOOK_SECRET")?,
+                        &timestamp,
+                        &body,
+                    );
+                    request = request
+                        .header("X-Zendesk-Webhook-Signature", signature)
+                        .header("X-Zendesk-Webhook-Signature-Timestamp", timestamp);
+                    (body, "application/json")
+                }
+                "intercom" => {
+                    let body = json_body(&file, step, fill)?;
+                    let signature =
+                        providers::intercom::sign(&secret("INTERCOM_CLIENT_SECRET")?, &body);
+                    request = request.header("X-Hub-Signature", signature);
+                    (body, "application/json")
+                }
+                "twilio" => {
+                    let body = form_body(&file, step, fill)?;
+                    let signed_url = format!("{}{path}", public_base.trim_end_matches('/'));
+                    let signature =
+                        providers::twilio::sign(&secret("TWILIO_AUTH_TOKEN")?, &signed_url, &body);
+                    request = request.header("X-Twilio-Signature", signature);
+                    (body, "application/x-www-form-urlencoded")
+                }
+                other => {
+                    return Err(ReplayError::Sample {
+                        path: file,
+                        reason: format!("unknown provider {other:?}"),
+                    });
+                }
+            };
+            let response = runtime
+                .block_on(
+                    request
+                        .header("Content-Type", content_type)
+                        .body(body)
+                        .send(),
+                )
+                .map_err(|error| ReplayError::Post {
+                    url: url.clone(),
+                    reason: error.without_url().to_string(),
+                })?;
+            let status = response.status();
+            let answer = runtime.block_on(response.text()).unwrap_or_default();
+            println!(
+                "{} {path} -> {} {}",
+                file.display(),
+                status.as_u16(),
+                answer.trim()
+            );
+        }
         if let Some(description) = sample.description {
             println!("   {description}");
         }
@@ -174,7 +211,11 @@ fn read_sample(path: &Path) -> Result<Sample, ReplayError> {
     })
 }
 
-fn json_body(path: &Path, sample: &Sample, now: Timestamp) -> Result<Vec<u8>, ReplayError> {
+fn json_body(
+    path: &Path,
+    sample: &Step,
+    fill: impl Fn(&str) -> Result<String, String>,
+) -> Result<Vec<u8>, ReplayError> {
     let bad = |reason: String| ReplayError::Sample {
         path: path.to_owned(),
         reason,
@@ -183,11 +224,15 @@ fn json_body(path: &Path, sample: &Sample, now: Timestamp) -> Result<Vec<u8>, Re
         .body
         .as_ref()
         .ok_or_else(|| bad("a JSON sample needs `body`".into()))?;
-    let text = fill(&body.to_string(), now).map_err(bad)?;
+    let text = fill(&body.to_string()).map_err(bad)?;
     Ok(text.into_bytes())
 }
 
-fn form_body(path: &Path, sample: &Sample, now: Timestamp) -> Result<Vec<u8>, ReplayError> {
+fn form_body(
+    path: &Path,
+    sample: &Step,
+    fill: impl Fn(&str) -> Result<String, String>,
+) -> Result<Vec<u8>, ReplayError> {
     let bad = |reason: String| ReplayError::Sample {
         path: path.to_owned(),
         reason,
@@ -201,13 +246,13 @@ fn form_body(path: &Path, sample: &Sample, now: Timestamp) -> Result<Vec<u8>, Re
         let value = value
             .as_str()
             .ok_or_else(|| bad(format!("form field {name} must be a string")))?;
-        encoder.append_pair(name, &fill(value, now).map_err(bad)?);
+        encoder.append_pair(name, &fill(value).map_err(bad)?);
     }
     Ok(encoder.finish().into_bytes())
 }
 
 /// Replace every placeholder; `"{{unix:…}}"` loses its quotes to become a JSON number.
-fn fill(text: &str, now: Timestamp) -> Result<String, String> {
+fn fill(text: &str, now: Timestamp, call: &str) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -218,7 +263,11 @@ fn fill(text: &str, now: Timestamp) -> Result<String, String> {
         let name = &rest[start + 2..end];
         let mut prefix = &rest[..start];
         let mut after = &rest[end + 2..];
-        let value = expand(name, now)?;
+        let value = if name == "call" {
+            call.to_owned()
+        } else {
+            expand(name, now)?
+        };
         if name.starts_with("unix:") && prefix.ends_with('"') && after.starts_with('"') {
             prefix = &prefix[..prefix.len() - 1];
             after = &after[1..];
@@ -301,7 +350,8 @@ mod tests {
         let now: Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
         let text =
             r#"{"a":"{{now-59m}}","b":"{{unix:now}}","c":"{{rfc2822:now+1h}}","d":"{{uuid}}"}"#;
-        let filled: serde_json::Value = serde_json::from_str(&fill(text, now).unwrap()).unwrap();
+        let filled: serde_json::Value =
+            serde_json::from_str(&fill(text, now, "c0ffee").unwrap()).unwrap();
         assert_eq!(filled["a"], "2026-12-01T08:01:00Z");
         assert_eq!(filled["b"], 1_796_115_600);
         assert_eq!(filled["c"], "Tue, 01 Dec 2026 10:00:00 +0000");
@@ -311,8 +361,33 @@ mod tests {
     #[test]
     fn unknown_placeholders_are_refused() {
         let now = Timestamp::UNIX_EPOCH;
-        assert!(fill("{{yesterday}}", now).is_err());
-        assert!(fill("{{now-5w}}", now).is_err());
-        assert!(fill("{{now", now).is_err());
+        assert!(fill("{{yesterday}}", now, "").is_err());
+        assert!(fill("{{now-5w}}", now, "").is_err());
+        assert!(fill("{{now", now, "").is_err());
+    }
+
+    #[test]
+    fn every_step_of_a_call_sample_names_the_same_call() {
+        let sample: Sample = serde_json::from_str(include_str!(
+            "../../infra/events/03-twilio-call-and-voicemail.json"
+        ))
+        .unwrap();
+        let steps = sample.steps();
+        assert_eq!(
+            steps.iter().map(|s| s.path.as_deref()).collect::<Vec<_>>(),
+            [
+                Some("/webhooks/twilio/voice"),
+                Some("/webhooks/twilio/recording")
+            ]
+        );
+        let now: Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
+        let sids: Vec<String> = steps
+            .iter()
+            .map(|step| {
+                let form = step.form.as_ref().unwrap();
+                fill(form["CallSid"].as_str().unwrap(), now, "0123").unwrap()
+            })
+            .collect();
+        assert_eq!(sids, ["CA0123", "CA0123"]);
     }
 }

@@ -1,9 +1,9 @@
 //! `supportctl report`: a month's compliance report (docs/reports.md) as a table, JSON or CSV.
 //!
-//! Where the report comes from is a [`Source`]: today a running server (`--url`), which
-//! computes it over its store and answers `GET /api/reports/compliance?month=`. Reading a
-//! DynamoDB table directly (`--table`) is another variant of [`Source`] that computes the same
-//! report from the month's cases; the printing below serves every source.
+//! Where the report comes from is a [`Source`]: a running server (`--url`), which computes it
+//! over its store and answers `GET /api/reports/compliance?month=`, or the DynamoDB table itself
+//! (`--table`), whose month of cases `report::compliance` turns into the same document here;
+//! the printing below serves both.
 
 use report::{ComplianceReport, Month};
 use std::fmt::Write as _;
@@ -20,8 +20,22 @@ pub struct Args {
     format: Format,
     /// Base URL of a running server (`supportctl serve` or the read API); sends
     /// `SUPPORT_SLA_READ_TOKEN` as a Bearer token when it is set.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8080",
+        conflicts_with = "table"
+    )]
     url: String,
+    /// Read the deployment's DynamoDB table (the stack's `CasesTableName` output) directly,
+    /// with the caller's AWS credentials, instead of a server.
+    #[arg(long)]
+    table: Option<String>,
+    /// With `--table`: the policy the deployment runs (default: the built-in default policy).
+    #[arg(long, requires = "table")]
+    policy: Option<std::path::PathBuf>,
+    /// With `--table`: the report as of this instant (RFC 3339; default: now).
+    #[arg(long, requires = "table")]
+    at: Option<domain::jiff::Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,6 +62,10 @@ pub enum ReportError {
     },
     #[error("{url} answered with a document that is not a compliance report: {reason}")]
     NotAReport { url: String, reason: String },
+    #[error("--policy: {0}")]
+    Policy(#[source] policy_file::PolicyError),
+    #[error(transparent)]
+    Table(#[from] crate::case_source::SourceError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -59,6 +77,12 @@ pub enum Source {
     Server {
         base_url: String,
         read_token: Option<String>,
+    },
+    /// The table's month of cases, reported here (`--table`).
+    Table {
+        table: String,
+        policy: Box<domain::policy::Policy>,
+        at: domain::jiff::Timestamp,
     },
 }
 
@@ -77,6 +101,13 @@ impl Source {
                 base_url,
                 read_token,
             } => fetch_from_server(base_url, read_token.as_deref(), month).await,
+            Source::Table { table, policy, at } => {
+                let cases =
+                    crate::case_source::CaseSource::table_month(table, policy, month).await?;
+                let report = report::compliance(policy, &cases, month, *at);
+                let json = serde_json::to_value(&report).unwrap_or_default();
+                Ok(Fetched { report, json })
+            }
         }
     }
 }
@@ -130,11 +161,24 @@ async fn fetch_from_server(
 }
 
 pub fn run(args: &Args) -> Result<(), ReportError> {
-    let source = Source::Server {
-        base_url: args.url.clone(),
-        read_token: std::env::var(READ_TOKEN_VARIABLE)
-            .ok()
-            .filter(|token| !token.trim().is_empty()),
+    let source = match &args.table {
+        Some(table) => Source::Table {
+            table: table.clone(),
+            policy: Box::new(
+                match &args.policy {
+                    Some(path) => policy_file::load_policy(path),
+                    None => policy_file::default_policy(),
+                }
+                .map_err(ReportError::Policy)?,
+            ),
+            at: args.at.unwrap_or_else(domain::jiff::Timestamp::now),
+        },
+        None => Source::Server {
+            base_url: args.url.clone(),
+            read_token: std::env::var(READ_TOKEN_VARIABLE)
+                .ok()
+                .filter(|token| !token.trim().is_empty()),
+        },
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

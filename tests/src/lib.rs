@@ -6,6 +6,7 @@ pub mod faulty_sink;
 pub mod payloads;
 pub mod raw_http;
 pub mod server_process;
+pub mod smtp;
 
 use app::EngineSettings;
 use app::ports::ManualClock;
@@ -22,6 +23,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 pub const ZENDESK_SECRET: &str = "test-zendesk-signing-secret";
 pub const INTERCOM_SECRET: &str = "test-intercom-client-secret";
 pub const TWILIO_TOKEN: &str = "test-twilio-auth-token";
+pub const PAGERDUTY_WEBHOOK_SECRET: &str = "test-pagerduty-webhook-secret";
 pub const ROUTING_KEY: &str = "R0UT1NGKEY0123456789abcdef012345";
 pub const PAGERDUTY_PATH: &str = "/v2/enqueue";
 pub const SLACK_PATH: &str = "/services/T000/B000/XXXX";
@@ -44,6 +46,10 @@ pub fn test_lookup(pagerduty: &MockServer, slack: &MockServer) -> HashMap<String
         ("ZENDESK_WEBHOOK_SECRET".into(), ZENDESK_SECRET.into()),
         ("INTERCOM_CLIENT_SECRET".into(), INTERCOM_SECRET.into()),
         ("TWILIO_AUTH_TOKEN".into(), TWILIO_TOKEN.into()),
+        (
+            "PAGERDUTY_WEBHOOK_SECRET".into(),
+            PAGERDUTY_WEBHOOK_SECRET.into(),
+        ),
         ("PAGERDUTY_ROUTING_KEY".into(), ROUTING_KEY.into()),
         (
             "PAGERDUTY_EVENTS_URL".into(),
@@ -73,13 +79,49 @@ impl TestApp {
     }
 
     pub async fn spawn_with(now: Timestamp, default_answers: bool) -> Self {
-        Self::spawn_with_settings(now, default_answers, fast_settings()).await
+        let policy = policy_file::default_policy().unwrap();
+        Self::spawn_with_settings(now, default_answers, &[], policy).await
     }
 
     /// Like [`TestApp::spawn_with`], with the engine's settings given.
+    pub async fn spawn_with_engine(
+        now: Timestamp,
+        default_answers: bool,
+        settings: EngineSettings,
+    ) -> Self {
+        let policy = policy_file::default_policy().unwrap();
+        Self::spawn_configured(now, default_answers, &[], policy, settings).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with `extra` settings on top of [`test_lookup`]'s.
+    pub async fn spawn_with_env(
+        now: Timestamp,
+        default_answers: bool,
+        extra: HashMap<String, String>,
+    ) -> Self {
+        let extra: Vec<(&str, String)> = extra
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.clone()))
+            .collect();
+        let policy = policy_file::default_policy().unwrap();
+        Self::spawn_with_settings(now, default_answers, &extra, policy).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with more settings (e.g. the Zendesk API's).
     pub async fn spawn_with_settings(
         now: Timestamp,
         default_answers: bool,
+        extra: &[(&str, String)],
+        policy: domain::policy::Policy,
+    ) -> Self {
+        Self::spawn_configured(now, default_answers, extra, policy, fast_settings()).await
+    }
+
+    async fn spawn_configured(
+        now: Timestamp,
+        default_answers: bool,
+        extra: &[(&str, String)],
+        policy: domain::policy::Policy,
         settings: EngineSettings,
     ) -> Self {
         let pagerduty = MockServer::start().await;
@@ -89,12 +131,17 @@ impl TestApp {
         }
         let data = tempfile::tempdir().unwrap();
         let clock = ManualClock::new(now);
-        let lookup = test_lookup(&pagerduty, &slack);
+        let mut lookup = test_lookup(&pagerduty, &slack);
+        lookup.extend(
+            extra
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone())),
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = start(ServerOptions {
             listener,
             data_dir: data.path().to_owned(),
-            policy: policy_file::default_policy().unwrap(),
+            policy,
             clock: Arc::new(clock.clone()),
             lookup: Arc::new(move |name: &str| lookup.get(name).cloned()),
             due_loop_idle: Duration::from_millis(50),
@@ -159,12 +206,18 @@ impl TestApp {
     }
 
     pub async fn post_twilio(&self, form: &[(&str, String)]) -> reqwest::Response {
+        self.post_twilio_to("/webhooks/twilio/recording", form)
+            .await
+    }
+
+    /// A form signed as Twilio signs it for `path` (the voice webhook, the `<Record>` action).
+    pub async fn post_twilio_to(&self, path: &str, form: &[(&str, String)]) -> reqwest::Response {
         let mut encoder = form_urlencoded::Serializer::new(String::new());
         for (name, value) in form {
             encoder.append_pair(name, value);
         }
         let body = encoder.finish().into_bytes();
-        let url = format!("{}/webhooks/twilio/recording", self.base_url);
+        let url = format!("{}{path}", self.base_url);
         let signature = providers::twilio::sign(&Secret::new(TWILIO_TOKEN).unwrap(), &url, &body);
         self.http
             .post(&url)

@@ -184,6 +184,27 @@ pub fn intercom_conversation(
 }
 
 /// A Twilio recording status callback, as form fields.
+/// Twilio's voice webhook for a call to `to` ("a call comes in"), its documented parameters.
+pub fn twilio_call(call_sid: &str, from: &str, to: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AccountSid", "AC8a1e0d2e5c9b4f7a6d3c2b1a0f9e8d7c".into()),
+        ("ApiVersion", "2010-04-01".into()),
+        ("CallSid", call_sid.into()),
+        ("CallStatus", "ringing".into()),
+        ("Direction", "inbound".into()),
+        ("From", from.into()),
+        ("FromCity", String::new()),
+        ("FromCountry", "DE".into()),
+        ("FromState", String::new()),
+        ("FromZip", String::new()),
+        ("To", to.into()),
+        ("ToCity", "Berlin".into()),
+        ("ToCountry", "DE".into()),
+        ("ToState", String::new()),
+        ("ToZip", String::new()),
+    ]
+}
+
 pub fn twilio_recording(
     recording_sid: &str,
     status: &str,
@@ -207,8 +228,7 @@ pub fn twilio_recording(
             started.strftime("%a, %d %b %Y %H:%M:%S +0000").to_string(),
         ),
         ("RecordingSource", "RecordVerb".into()),
-        ("From", "+4915791234567".into()),
-        ("To", "+4940123456789".into()),
+        ("RecordingTrack", "both".into()),
         ("ErrorCode", "0".into()),
     ]
 }

@@ -76,7 +76,7 @@ async fn a_slack_message_slower_than_the_lease_is_sent_once() {
         delivery_lease: Duration::from_secs(1),
         ..fast_settings()
     };
-    let app = TestApp::spawn_with_settings(start, false, settings).await;
+    let app = TestApp::spawn_with_engine(start, false, settings).await;
     // Slack answers after 3 s: three leases.
     Mock::given(method("POST"))
         .and(path(SLACK_PATH))

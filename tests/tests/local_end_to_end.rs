@@ -132,8 +132,9 @@ async fn a_voicemail_pages_critical_at_any_hour() {
             .post_twilio(&twilio_recording(sid, "completed", now))
             .await;
         assert_eq!(response.status(), 202, "{local}");
-        let dedup = format!("twilio-{sid}/voicemail");
-        let pages = app.wait_for_pagerduty(1, is_event("trigger", &dedup)).await;
+        // The case is the call's: the recording callback names it by CallSid.
+        let dedup = "twilio-CA0123456789abcdef0123456789abcdef/voicemail";
+        let pages = app.wait_for_pagerduty(1, is_event("trigger", dedup)).await;
         assert_eq!(pages.len(), 1, "{local}");
         assert_eq!(pages[0]["payload"]["severity"], "critical");
         assert_eq!(app.wait_for_slack(1, |_| true).await.len(), 1, "{local}");

@@ -139,11 +139,12 @@ async fn the_chat_fallback_timer_emails_the_customer_through_ses() {
             .contains("support@acme-hosting.example"),
         "{email}"
     );
+    // In the policy's chat language, German by default ([chat] language).
     assert!(
         email["subject"]
             .as_str()
             .unwrap()
-            .contains("continues by e-mail"),
+            .contains("geht per E-Mail weiter"),
         "{email}"
     );
     assert!(

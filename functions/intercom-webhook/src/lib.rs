@@ -22,6 +22,7 @@ pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitEr
         zendesk: None,
         intercom: Some(IntercomHandler::new(config, Classifier::from(policy))),
         twilio: None,
+        pagerduty: None,
     })
 }
 

@@ -1,7 +1,9 @@
-//! `POST /webhooks/twilio/recording`: Twilio recording status callbacks (voicemails), verified
-//! with the account's auth token over the public URL Twilio called. Behind the HTTP API that URL
-//! is not the one the function sees, so it is rebuilt from `PUBLIC_BASE_URL` (the API's
-//! `$default` stage URL, or a custom domain) plus the request's path and query.
+//! The support line: `POST /webhooks/twilio/voice` (a call comes in: TwiML that greets and
+//! records), `POST /webhooks/twilio/voice/goodbye` (the `<Record>` action: the call ends) and
+//! `POST /webhooks/twilio/recording` (the recording status callback: the voicemail), each
+//! verified with the account's auth token over the public URL Twilio called. Behind the HTTP
+//! API that URL is not the one the function sees, so it is rebuilt from `PUBLIC_BASE_URL` (the
+//! API's `$default` stage URL, or a custom domain) plus the request's path and query.
 //!
 //! Only the Twilio handler is configured here.
 
@@ -21,6 +23,7 @@ pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitEr
         zendesk: None,
         intercom: None,
         twilio: Some(TwilioHandler::new(config, Classifier::from(policy))),
+        pagerduty: None,
     })
 }
 

@@ -6,11 +6,15 @@
 use app::ports::CaseStore;
 use domain::case::CaseId;
 use lambda::http::Router;
-use lambda::test_support::{Harness, read_response, twilio_event_at};
-use tests::payloads::{berlin, twilio_recording};
+use lambda::test_support::{
+    Harness, PUBLIC_BASE_URL, read_response, read_text, twilio_event_at, twilio_post,
+};
+use tests::payloads::{berlin, twilio_call, twilio_recording};
 
 const EVENT: &str = include_str!("fixtures/apigw-v2-twilio.json");
 const RECORDING: &str = "RE0123456789abcdef0123456789abcdef";
+/// The call of `tests::payloads::twilio_recording`: the case is the call's.
+const CALL: &str = "CA0123456789abcdef0123456789abcdef";
 
 async fn start(now: &str) -> (Harness, Router) {
     let harness = Harness::start("voicemail", berlin(now)).await;
@@ -23,7 +27,7 @@ async fn start(now: &str) -> (Harness, Router) {
 #[tokio::test]
 async fn a_voicemail_is_stored_and_pages_the_on_call_engineer_once() {
     let (harness, app) = start("2026-12-06T03:00").await;
-    let dedup = format!("twilio-{RECORDING}/voicemail");
+    let dedup = format!("twilio-{CALL}/voicemail");
     harness.expect_pagerduty("trigger", &dedup, 1).await;
     let form = twilio_recording(RECORDING, "completed", harness.now());
 
@@ -35,7 +39,7 @@ async fn a_voicemail_is_stored_and_pages_the_on_call_engineer_once() {
     let (status, _) = read_response(voicemail_webhook::handle(app, again).await).await;
     assert_eq!(status, 200);
 
-    let case = CaseId::parse(&format!("twilio-{RECORDING}")).unwrap();
+    let case = CaseId::parse(&format!("twilio-{CALL}")).unwrap();
     let stored = harness
         .engine
         .store()
@@ -104,4 +108,44 @@ async fn without_a_base_path_the_function_verifies_the_api_s_own_url() {
     let (status, body) =
         read_response(function.handle(harness.twilio_event(EVENT, &form)).await).await;
     assert_eq!(status, 202, "{body}");
+}
+
+#[tokio::test]
+async fn the_function_answers_the_voice_webhook_with_twiml_and_ends_a_silent_call_as_missed() {
+    let (harness, app) = start("2026-12-01T11:00").await;
+    let call = twilio_call(CALL, "+4915791234567", "+4930999999");
+    let request = twilio_post(EVENT, PUBLIC_BASE_URL, "", "/webhooks/twilio/voice", &call);
+    let (status, content_type, body) =
+        read_text(voicemail_webhook::handle(app.clone(), request).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(content_type.starts_with("text/xml"), "{content_type}");
+    let callback = format!(
+        r#"recordingStatusCallback="{}/webhooks/twilio/recording""#,
+        PUBLIC_BASE_URL.trim_end_matches('/')
+    );
+    assert!(body.contains(&callback), "{body}");
+
+    let ended = twilio_post(
+        EVENT,
+        PUBLIC_BASE_URL,
+        "",
+        "/webhooks/twilio/voice/goodbye",
+        &call,
+    );
+    let (status, _, body) = read_text(voicemail_webhook::handle(app, ended).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<Hangup/>"), "{body}");
+
+    let case = CaseId::parse(&format!("twilio-{CALL}")).unwrap();
+    let stored = harness
+        .engine
+        .store()
+        .load(&case)
+        .await
+        .unwrap()
+        .expect("the call is stored in DynamoDB");
+    let voicemail = stored.case.request.voicemail.unwrap();
+    assert_eq!(voicemail.caller, "+4915791234567");
+    assert!(voicemail.ended_without_message, "a missed call");
+    assert!(harness.pagerduty_events().await.is_empty(), "no page");
 }

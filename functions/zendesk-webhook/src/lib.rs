@@ -22,6 +22,7 @@ pub fn webhooks(settings: &Settings, policy: &Policy) -> Result<Webhooks, InitEr
         zendesk: Some(ZendeskHandler::new(config, Classifier::from(policy))),
         intercom: None,
         twilio: None,
+        pagerduty: None,
     })
 }
 

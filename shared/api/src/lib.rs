@@ -2,14 +2,18 @@
 //! the read API. The local server, the Lambda functions (through `lambda_http`) and the tests
 //! (through `tower::ServiceExt::oneshot`) all run this same router.
 
+mod pagerduty;
 mod pages;
 mod read_access;
+mod recorded;
+mod twilio;
 mod views;
 mod webhooks;
 
 pub use read_access::{READ_TOKEN_VARIABLE, ReadAccess};
+pub use recorded::{RecordedCaseDocument, RecordedMonthDocument};
 
-pub use views::{CaseDetailView, CaseView, ClockView, OutboxView};
+pub use views::{AlertResponseView, CaseDetailView, CaseView, ClockView, OutboxView};
 pub use webhooks::Webhooks;
 use webhooks::{Intercom, Twilio, Zendesk, webhook};
 
@@ -90,6 +94,7 @@ fn read_routes<R: CaseStore + CaseReader>(reads: ReadState<R>) -> Router {
         .route("/api/reports/compliance", get(compliance_json::<R>))
         .route("/api/reports/compliance.csv", get(compliance_csv::<R>))
         .merge(pages::routes::<R>())
+        .route("/api/reports/recorded", get(recorded::recorded_month::<R>))
         .route_layer(middleware::from_fn_with_state(
             access,
             read_access::require_read_access,
@@ -118,6 +123,7 @@ where
 {
     Router::new()
         .route("/webhooks/zendesk", post(webhook::<Zendesk, S, T, D>))
+        .route("/webhooks/pagerduty", post(pagerduty::webhook::<S, T, D>))
         .route(
             "/webhooks/intercom",
             post(webhook::<Intercom, S, T, D>).head(webhook::<Intercom, S, T, D>),
@@ -125,6 +131,11 @@ where
         .route(
             "/webhooks/twilio/recording",
             post(webhook::<Twilio, S, T, D>),
+        )
+        .route("/webhooks/twilio/voice", post(twilio::voice::<S, T, D>))
+        .route(
+            "/webhooks/twilio/voice/goodbye",
+            post(twilio::record_action::<S, T, D>),
         )
         .route("/healthz", get(healthz))
 }

@@ -3,7 +3,7 @@
 use app::deliver::describe;
 use app::ports::{DeliveryState, OutboxItem, StoredCase, TimelineEntry};
 use domain::Timestamp;
-use domain::case::{AlertKey, Case, ClockState, ClockStatus, Status};
+use domain::case::{AlertKey, AlertResponse, Case, ClockState, ClockStatus, Status};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,6 +30,39 @@ impl From<&ClockState> for ClockView {
     }
 }
 
+/// How the on-call engineer answered one page (PagerDuty incident updates).
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertResponseView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triggered_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    /// From the incident's creation to its first acknowledgement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_acknowledge_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+}
+
+impl From<&AlertResponse> for AlertResponseView {
+    fn from(response: &AlertResponse) -> Self {
+        Self {
+            triggered_at: response.triggered_at,
+            acknowledged_at: response.acknowledged_at,
+            acknowledged_by: response.acknowledged_by.clone(),
+            time_to_acknowledge_seconds: response
+                .time_to_acknowledge()
+                .map(|duration| duration.as_secs()),
+            resolved_at: response.resolved_at,
+            resolved_by: response.resolved_by.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseView {
     pub case_id: String,
@@ -48,6 +81,9 @@ pub struct CaseView {
     pub clocks: BTreeMap<&'static str, ClockView>,
     pub first_response_warning_at: Timestamp,
     pub open_alerts: Vec<AlertKey>,
+    /// Acknowledgements and resolves of this case's pages, by alert.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub alert_responses: BTreeMap<AlertKey, AlertResponseView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_due: Option<Timestamp>,
     pub version: u64,
@@ -78,6 +114,11 @@ impl CaseView {
             clocks,
             first_response_warning_at: case.first_response_warning_at,
             open_alerts: case.open_alerts.iter().copied().collect(),
+            alert_responses: case
+                .alert_responses
+                .iter()
+                .map(|(&alert, response)| (alert, AlertResponseView::from(response)))
+                .collect(),
             next_due: case.next_due(),
             version: stored.version,
         }

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use domain::case::{CaseEvent, CaseId};
 use providers::{
-    Intake, IntercomHandler, RawRequest, Rejection, Reply, StoreFailure, TwilioHandler, Webhook,
-    ZendeskHandler, respond, stored_reply,
+    Intake, IntercomHandler, PagerDutyHandler, RawRequest, Rejection, Reply, StoreFailure,
+    TwilioHandler, Webhook, ZendeskHandler, respond, stored_reply,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -23,6 +23,8 @@ pub struct Webhooks {
     pub zendesk: Option<ZendeskHandler>,
     pub intercom: Option<IntercomHandler>,
     pub twilio: Option<TwilioHandler>,
+    /// Incident updates on our pages (not a case source, so not a [`Webhook`]).
+    pub pagerduty: Option<PagerDutyHandler>,
 }
 
 /// Which configured handler a route serves.
@@ -113,7 +115,7 @@ async fn receive<S: CaseStore, T: Timers, D: Deliver>(
 
 /// The reply to a refused request. A 405 names the methods the handler accepts in `Allow`
 /// (RFC 9110, section 15.5.6).
-fn rejected(rejection: &Rejection, method: &Method) -> Response {
+pub(crate) fn rejected(rejection: &Rejection, method: &Method) -> Response {
     let mut response = into_response(respond(&Err(rejection.clone()), |_| Ok(())), method);
     if let Some(allow) = rejection.allow() {
         response
@@ -197,7 +199,7 @@ async fn deliver<S: CaseStore, T: Timers, D: Deliver>(
     }
 }
 
-fn into_response((status, body): Reply, method: &Method) -> Response {
+pub(crate) fn into_response((status, body): Reply, method: &Method) -> Response {
     if method == Method::HEAD {
         return status.into_response();
     }

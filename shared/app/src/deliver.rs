@@ -1,6 +1,8 @@
 //! Routing a decided effect to the notifier that carries it out.
 
-use crate::ports::{Delivered, Mailer, NotifyError, Pager, SlackNotifier};
+use crate::ports::{
+    ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier, TicketSystem,
+};
 use domain::case::{CaseId, Effect, TimerChange};
 use std::future::Future;
 
@@ -13,15 +15,34 @@ pub trait Deliver: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Delivered, NotifyError>> + Send;
 }
 
-/// The three notifiers of a runtime, routed by effect.
+/// The notifiers of a runtime and its ticket system, routed by effect. `chat` replies in a
+/// customer's chat; a runtime without a chat API keeps the default, which records such replies
+/// as not sent.
 #[derive(Debug, Clone)]
-pub struct Notifiers<P, K, M> {
+pub struct Notifiers<P, K, M, T, C = NoChatReplies> {
     pub pager: P,
     pub slack: K,
     pub mailer: M,
+    pub tickets: T,
+    pub chat: C,
 }
 
-impl<P: Pager, K: SlackNotifier, M: Mailer> Deliver for Notifiers<P, K, M> {
+impl<P, K, M, T> Notifiers<P, K, M, T> {
+    /// The same notifiers, replying in chats through `chat`.
+    pub fn with_chat<C: ChatReplier>(self, chat: C) -> Notifiers<P, K, M, T, C> {
+        Notifiers {
+            pager: self.pager,
+            slack: self.slack,
+            mailer: self.mailer,
+            tickets: self.tickets,
+            chat,
+        }
+    }
+}
+
+impl<P: Pager, K: SlackNotifier, M: Mailer, T: TicketSystem, C: ChatReplier> Deliver
+    for Notifiers<P, K, M, T, C>
+{
     async fn deliver(&self, case: &CaseId, effect: &Effect) -> Result<Delivered, NotifyError> {
         match effect {
             Effect::Page {
@@ -32,6 +53,10 @@ impl<P: Pager, K: SlackNotifier, M: Mailer> Deliver for Notifiers<P, K, M> {
             Effect::ResolvePage { alert } => self.pager.resolve(case, *alert).await,
             Effect::NotifySlack { message, context } => self.slack.post(*message, context).await,
             Effect::SendEmail { email, to, context } => self.mailer.send(*email, to, context).await,
+            Effect::ReplyInChat { text, context } => self.chat.reply(context, text).await,
+            Effect::OpenTicket { ticket, context } => {
+                self.tickets.open_ticket(ticket, context).await
+            }
         }
     }
 }
@@ -45,6 +70,10 @@ pub fn describe(effect: &Effect) -> String {
         Effect::ResolvePage { alert } => format!("resolve page: {alert}"),
         Effect::NotifySlack { message, .. } => format!("tell Slack: {}", message.as_str()),
         Effect::SendEmail { email, .. } => format!("e-mail the customer: {}", email.as_str()),
+        Effect::ReplyInChat { .. } => String::from("reply in the chat: chat fallback"),
+        Effect::OpenTicket { ticket, .. } => {
+            format!("open a ticket (tags {})", ticket.tags.join(", "))
+        }
     }
 }
 

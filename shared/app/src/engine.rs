@@ -27,6 +27,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::{info, warn};
 
+mod alert_updates;
+pub use alert_updates::AlertUpdateOutcome;
+
 /// How hard the engine tries before it gives up on a contended or failing operation.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {

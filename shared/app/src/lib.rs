@@ -14,6 +14,6 @@ pub mod stored;
 
 pub use deliver::{Deliver, Notifiers};
 pub use engine::{
-    DeliveryReport, DeliveryWake, Engine, EngineError, EngineSettings, FireOutcome, IngestOutcome,
-    SweepReport,
+    AlertUpdateOutcome, DeliveryReport, DeliveryWake, Engine, EngineError, EngineSettings,
+    FireOutcome, IngestOutcome, SweepReport,
 };

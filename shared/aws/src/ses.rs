@@ -1,7 +1,7 @@
 //! [`SesMailer`]: the customer e-mail (docs/policy.md rule 4, the chat fallback) with SES v2
 //! `SendEmail`.
 //!
-//! The text comes from [`notify::chat_fallback_email`]; it is sent as a simple message with a
+//! The text comes from [`notify::chat_fallback_email_in`], in the policy's chat language; it is sent as a simple message with a
 //! plain-text and an HTML part, UTF-8 throughout, from `SES_FROM_ADDRESS`, with replies going
 //! to `SUPPORT_MAILBOX`, tagged `kind=<e-mail kind>` and, when `SES_CONFIGURATION_SET` is set,
 //! in that configuration set (for event publishing and suppression).
@@ -23,7 +23,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use domain::case::{AlertContext, EmailKind};
-use notify::{SUPPORT_MAILBOX_VAR, chat_fallback_email};
+use domain::policy::Language;
+use notify::{SUPPORT_MAILBOX_VAR, chat_fallback_email_in};
 use tracing::{info, warn};
 
 /// The sender, e.g. `Acme Hosting Support <noreply@acme.example>`: a verified SES identity.
@@ -80,6 +81,8 @@ impl SesConfig {
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
     config: Option<SesConfig>,
+    /// The policy's `[chat] language`; English until told.
+    language: Language,
 }
 
 impl SesMailer {
@@ -87,7 +90,14 @@ impl SesMailer {
         Self {
             client,
             config: Some(config),
+            language: Language::English,
         }
+    }
+
+    /// The language of the e-mails (the policy's `[chat] language`).
+    pub fn with_language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
     }
 
     /// A mailer that records e-mails as not sent.
@@ -95,6 +105,7 @@ impl SesMailer {
         Self {
             client,
             config: None,
+            language: Language::English,
         }
     }
 
@@ -134,7 +145,9 @@ impl SesMailer {
             });
         }
         let content = match email {
-            EmailKind::ChatFallback => chat_fallback_email(context, &config.support_mailbox),
+            EmailKind::ChatFallback => {
+                chat_fallback_email_in(self.language, context, &config.support_mailbox)
+            }
         };
         let permanent = |what: &str, error: &dyn std::fmt::Display| NotifyError::Permanent {
             reason: format!("cannot build the {what}: {error}"),

@@ -145,6 +145,8 @@ async fn an_ingested_event_costs_one_read_and_one_transaction_and_one_request_pe
             pager: QuietPager,
             slack: QuietSlack,
             mailer: LogMailer::new("Acme Hosting Support <support@acme.example>"),
+            chat: app::ports::NoChatReplies,
+            tickets: app::ports::NoTicketSystem,
         },
         Arc::new(clock.clone()),
     );

@@ -287,6 +287,32 @@ impl PhonePolicy {
     }
 }
 
+/// What the chat fallback says in the conversation, in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatTexts {
+    /// To a visitor whose e-mail address we know: we continue by e-mail.
+    pub offer: String,
+    /// To a visitor without an address: please leave one, we continue by e-mail.
+    pub ask_email: String,
+}
+
+/// The chat fallback's language and texts (the reply in the chat and the e-mail after it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatPolicy {
+    pub language: Language,
+    pub german: ChatTexts,
+    pub english: ChatTexts,
+}
+
+impl ChatPolicy {
+    pub fn texts(&self) -> &ChatTexts {
+        match self.language {
+            Language::German => &self.german,
+            Language::English => &self.english,
+        }
+    }
+}
+
 /// The whole policy. Every number, hour, holiday and route comes from the policy file.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -299,6 +325,7 @@ pub struct Policy {
     pub low: ResponseTarget,
     pub warning_at: Fraction,
     pub chat_fallback_after: Duration,
+    pub chat: ChatPolicy,
     pub phone: PhonePolicy,
     pub plan_rules: PlanRules,
     pub label_rules: LabelRules,

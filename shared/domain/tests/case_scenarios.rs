@@ -551,6 +551,7 @@ fn a_voicemail_pages_critical_at_any_hour_and_tells_slack() {
             called: "+4940123456".into(),
             duration_seconds: 42,
             recording_url: Some("https://api.twilio.com/rec/RE1".into()),
+            ended_without_message: false,
         });
         let mut scenario = Scenario::new("twilio-RE1", voicemail);
         let effects = scenario.happen(Change::Opened, received);
@@ -564,7 +565,7 @@ fn a_voicemail_pages_critical_at_any_hour_and_tells_slack() {
 }
 
 #[test]
-fn a_call_without_a_message_is_reported_to_slack_and_tracks_nothing() {
+fn a_call_without_a_message_is_reported_to_slack_and_runs_like_a_normal_request() {
     let received = berlin("2026-12-01T10:00");
     let mut missed = facts(Channel::Phone, Priority::Urgent, received);
     missed.request.voicemail = Some(Voicemail {
@@ -572,13 +573,154 @@ fn a_call_without_a_message_is_reported_to_slack_and_tracks_nothing() {
         called: "+4940123456".into(),
         duration_seconds: 0,
         recording_url: None,
+        ended_without_message: false,
     });
-    let mut scenario = Scenario::new("twilio-RE2", missed);
-    let effects = scenario.happen(Change::Opened, received);
+    let mut scenario = Scenario::new("twilio-CA2", missed);
+    let effects = scenario.happen(Change::CallMissed, received);
     assert!(pages(&effects).is_empty());
     assert_eq!(slack(&effects), vec![SlackKind::MissedCall]);
-    assert_eq!(scenario.case().status, Status::Solved);
-    assert!(scenario.case().timers.is_empty());
+    let case = scenario.case();
+    assert_eq!(case.status, Status::Open);
+    assert_eq!(case.request.priority, Priority::Normal);
+    // Normal on 12x5: one business day.
+    assert_eq!(case.first_response.due, berlin("2026-12-02T10:00"));
+    assert!(case.timers.contains_key(&TimerKind::FirstResponse));
+}
+
+/// The phone line as Twilio drives it: the voice webhook, then the recording or the action.
+fn call_facts(received: Timestamp, recording: Option<&str>, caller: &str) -> CaseFacts {
+    let mut call = facts(Channel::Phone, Priority::Normal, received);
+    call.request.requester = None;
+    call.request.voicemail = Some(Voicemail {
+        caller: caller.into(),
+        called: "+4940123456".into(),
+        duration_seconds: if recording.is_some() { 65 } else { 0 },
+        recording_url: recording.map(str::to_owned),
+        ended_without_message: false,
+    });
+    call
+}
+
+fn tickets(effects: &[Effect]) -> Vec<Vec<String>> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::OpenTicket { ticket, .. } => Some(ticket.tags.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_ringing_call_starts_its_case_quietly() {
+    let received = berlin("2026-12-05T03:00");
+    let mut scenario = Scenario::new("twilio-CA3", call_facts(received, None, "+4915791234567"));
+    let effects = scenario.happen(Change::CallStarted, received);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(scenario.case().status, Status::Open);
+    assert_eq!(scenario.case().request.priority, Priority::Normal);
+}
+
+#[test]
+fn a_message_left_after_the_call_started_pages_tells_slack_and_opens_one_ticket() {
+    let received = berlin("2026-12-05T03:00");
+    let mut scenario = Scenario::new("twilio-CA4", call_facts(received, None, "+4915791234567"));
+    scenario.happen(Change::CallStarted, received);
+    // The recording callback knows no numbers.
+    scenario.facts = call_facts(received, Some("https://api.twilio.com/RE4.mp3"), "unknown");
+    let effects = scenario.happen(Change::VoicemailLeft, received + minutes(2));
+    assert_eq!(
+        pages(&effects),
+        vec![(AlertKey::Voicemail, Severity::Critical)]
+    );
+    assert_eq!(slack(&effects), vec![SlackKind::Voicemail]);
+    assert_eq!(
+        tickets(&effects),
+        vec![vec!["voicemail".to_owned(), "plan_12x5".to_owned()]]
+    );
+    let case = scenario.case();
+    let voicemail = case.request.voicemail.as_ref().unwrap();
+    assert_eq!(voicemail.caller, "+4915791234567");
+    assert_eq!(
+        voicemail.recording_url.as_deref(),
+        Some("https://api.twilio.com/RE4.mp3")
+    );
+    assert_eq!(case.request.priority, Priority::Urgent);
+    // Urgent on 12x5: 30 business minutes from the call (Saturday night: Monday 08:30); the
+    // page goes out at once anyway.
+    assert_eq!(case.first_response.due, berlin("2026-12-07T08:30"));
+
+    // A repeated or late callback, or the action, repeats nothing.
+    for change in [
+        Change::VoicemailLeft,
+        Change::CallMissed,
+        Change::CallStarted,
+    ] {
+        let effects = scenario.happen(change, received + minutes(3));
+        assert!(effects.is_empty(), "{effects:?}");
+    }
+}
+
+#[test]
+fn a_missed_call_is_reported_once_and_a_later_message_still_pages() {
+    let received = berlin("2026-12-01T10:00");
+    let mut scenario = Scenario::new("twilio-CA5", call_facts(received, None, "+4915791234567"));
+    scenario.happen(Change::CallStarted, received);
+    let effects = scenario.happen(Change::CallMissed, received + minutes(1));
+    assert_eq!(slack(&effects), vec![SlackKind::MissedCall]);
+    let effects = scenario.happen(Change::CallMissed, received + minutes(1));
+    assert!(effects.is_empty(), "{effects:?}");
+    scenario.facts = call_facts(received, Some("https://api.twilio.com/RE5.mp3"), "unknown");
+    let effects = scenario.happen(Change::VoicemailLeft, received + minutes(2));
+    assert_eq!(
+        pages(&effects),
+        vec![(AlertKey::Voicemail, Severity::Critical)]
+    );
+}
+
+#[test]
+fn an_enterprise_voicemail_ticket_carries_the_enterprise_tag() {
+    let received = berlin("2026-12-01T10:00");
+    let mut call = call_facts(received, Some("https://api.twilio.com/RE6.mp3"), "unknown");
+    call.request.plan = Plan::Enterprise;
+    let mut scenario = Scenario::new("twilio-CA6", call);
+    let effects = scenario.happen(Change::VoicemailLeft, received);
+    assert_eq!(
+        tickets(&effects),
+        vec![vec![
+            "voicemail".to_owned(),
+            "plan_24x7".to_owned(),
+            "enterprise".to_owned()
+        ]]
+    );
+}
+
+#[test]
+fn the_voicemail_tickets_reply_meets_the_first_response_and_its_creation_pages_nothing() {
+    let received = berlin("2026-12-05T03:00");
+    let mut scenario = Scenario::new(
+        "twilio-CA7",
+        call_facts(
+            received,
+            Some("https://api.twilio.com/RE7.mp3"),
+            "+4915791234567",
+        ),
+    );
+    scenario.happen(Change::VoicemailLeft, received);
+    // The ticket's own events arrive with the ticket's snapshot.
+    let mut ticket = facts(Channel::Ticket, Priority::Urgent, received + minutes(1));
+    ticket.request.link = Some("https://acme.zendesk.com/agent/tickets/77".into());
+    scenario.facts = ticket;
+    let effects = scenario.happen(Change::Opened, received + minutes(1));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(
+        scenario.case().request.link.as_deref(),
+        Some("https://acme.zendesk.com/agent/tickets/77")
+    );
+    let effects = scenario.happen(Change::AgentReplied, received + minutes(10));
+    assert_eq!(resolves(&effects), vec![AlertKey::Voicemail]);
+    assert_eq!(scenario.case().first_response.status(), ClockStatus::Met);
+    assert_eq!(scenario.case().request.channel, Channel::Phone);
 }
 
 #[test]

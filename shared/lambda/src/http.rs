@@ -251,7 +251,7 @@ impl WebhookFunction {
 }
 
 /// The path of `PUBLIC_BASE_URL` (an API mapping's base path), or empty.
-fn base_path(settings: &Settings) -> Result<String, InitError> {
+pub(crate) fn base_path(settings: &Settings) -> Result<String, InitError> {
     match settings.get(PUBLIC_BASE_URL_VAR) {
         None => Ok(String::new()),
         Some(url) => providers::PublicBaseUrl::parse(&url)
@@ -327,7 +327,7 @@ impl Buffered {
 }
 
 /// `uri` without the leading `base_path` segment(s); `None` when it does not start with them.
-fn strip_base_path(uri: &http::Uri, base_path: &str) -> Option<http::Uri> {
+pub(crate) fn strip_base_path(uri: &http::Uri, base_path: &str) -> Option<http::Uri> {
     if base_path.is_empty() {
         return None;
     }

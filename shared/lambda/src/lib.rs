@@ -8,6 +8,7 @@
 
 pub mod http;
 mod logs;
+pub mod read;
 pub mod settings;
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -22,12 +23,16 @@ use aws::ses::{SesConfig, SesMailer};
 use aws::store::DynamoStore;
 use domain::policy::Policy;
 use env_config::ConfigError;
-use notify::{NotifierSettings, PagerDutyClient, SlackWebhook};
+use notify::{
+    IntercomChatReplies, IntercomChatSettings, NotifierSettings, PagerDutyClient, SlackWebhook,
+    ZendeskTickets,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{error, info, warn};
 
-pub type LambdaNotifiers = Notifiers<PagerDutyClient, SlackWebhook, SesMailer>;
+pub type LambdaNotifiers =
+    Notifiers<PagerDutyClient, SlackWebhook, SesMailer, ZendeskTickets, IntercomChatReplies>;
 pub type LambdaEngine = Engine<DynamoStore, SchedulerTimers, LambdaNotifiers>;
 
 /// The table's name.
@@ -37,9 +42,13 @@ pub const POLICY_FILE_VAR: &str = "POLICY_FILE";
 
 /// The secrets every function needs, since every function delivers its outbox: a page without
 /// a routing key would be recorded and never sent, so the key is required in AWS.
-pub const NOTIFIER_SECRETS: [SecretSpec; 2] = [
+pub const NOTIFIER_SECRETS: [SecretSpec; 4] = [
     SecretSpec::required(notify::ROUTING_KEY_VAR),
     SecretSpec::optional(notify::WEBHOOK_URL_VAR),
+    // The chat fallback's reply in the conversation; without it the reply is not sent.
+    SecretSpec::optional("INTERCOM_ACCESS_TOKEN"),
+    // Voicemail tickets; without it they are recorded as not sent.
+    SecretSpec::optional(notify::API_TOKEN_VAR),
 ];
 
 /// Why a function could not start. Every variant names the setting to fix.
@@ -127,6 +136,8 @@ pub struct FunctionSettings {
     pub ses: Option<SesConfig>,
     /// `PAGERDUTY_ROUTING_KEY`, `PAGERDUTY_EVENTS_URL`, `SLACK_WEBHOOK_URL`.
     pub notifiers: NotifierSettings,
+    /// `INTERCOM_ACCESS_TOKEN`, `INTERCOM_API_URL`, `INTERCOM_ADMIN_ID`: replies in chats.
+    pub intercom_chat: IntercomChatSettings,
     /// `POLICY_FILE`, relative to `LAMBDA_TASK_ROOT`; `None`: the built-in default policy.
     pub policy_file: Option<PathBuf>,
     /// `DELIVERY_FIRST_RETRY_SECONDS`, `DELIVERY_MAX_RETRY_SECONDS`, `RETRY_AFTER_CAP_SECONDS`,
@@ -144,6 +155,8 @@ impl FunctionSettings {
             ses: SesConfig::from_lookup(&lookup).map_err(InitError::config("ses"))?,
             notifiers: NotifierSettings::from_lookup(&lookup)
                 .map_err(InitError::config("notify"))?,
+            intercom_chat: IntercomChatSettings::from_lookup(&lookup)
+                .map_err(InitError::config("intercom api"))?,
             policy_file: settings
                 .get(POLICY_FILE_VAR)
                 .map(|file| policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref())),
@@ -213,7 +226,9 @@ pub fn engine_from(
             SesMailer::not_configured(ses)
         }
     };
-    let notifiers = function.notifiers.notifiers(mailer)?;
+    let chat = IntercomChatReplies::new(function.intercom_chat, notify::http_client()?);
+    let mailer = mailer.with_language(policy.chat.language);
+    let notifiers = function.notifiers.notifiers(mailer)?.with_chat(chat);
     Ok(Engine::new(policy, store, timers, notifiers, clock).with_settings(function.engine))
 }
 

@@ -371,7 +371,24 @@ pub fn twilio_event_at(
     raw_prefix: &str,
     form: &[(&str, String)],
 ) -> lambda_http::Request {
-    let path = "/webhooks/twilio/recording";
+    twilio_post(
+        fixture,
+        public_base_url,
+        raw_prefix,
+        "/webhooks/twilio/recording",
+        form,
+    )
+}
+
+/// A Twilio form post to `path` (the voice webhook, its `<Record>` action, the recording
+/// callback), signed over `public_base_url` + `path`.
+pub fn twilio_post(
+    fixture: &str,
+    public_base_url: &str,
+    raw_prefix: &str,
+    path: &str,
+    form: &[(&str, String)],
+) -> lambda_http::Request {
     let mut encoder = form_urlencoded::Serializer::new(String::new());
     for (name, value) in form {
         encoder.append_pair(name, value);
@@ -393,6 +410,25 @@ pub fn twilio_event_at(
 }
 
 /// A response's status and JSON body (an empty body reads as `null`).
+/// A response's status, `Content-Type` and body as text (TwiML answers).
+pub async fn read_text(response: http::Response<axum::body::Body>) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        content_type,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
+}
+
 pub async fn read_response(response: http::Response<axum::body::Body>) -> (u16, Value) {
     let status = response.status().as_u16();
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)

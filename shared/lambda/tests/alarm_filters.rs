@@ -271,6 +271,15 @@ fn each_providers_unauthorized_filter_counts_its_own_401s_only() {
             "TwilioUnauthorizedFilter",
             "POST /webhooks/twilio/recording",
         ),
+        ("PagerDutyUnauthorizedFilter", "POST /webhooks/pagerduty"),
+        (
+            "TwilioVoiceUnauthorizedFilter",
+            "POST /webhooks/twilio/voice",
+        ),
+        (
+            "TwilioRecordActionUnauthorizedFilter",
+            "POST /webhooks/twilio/voice/goodbye",
+        ),
     ];
     for (filter, route) in routes {
         let (pattern, properties) = filter_pattern(&template, filter);

@@ -39,8 +39,10 @@ const FUNCTION_SECRETS: &[(&str, &[lambda::SecretSpec])] = &[
     ("zendesk-webhook", &zendesk_webhook::SECRETS),
     ("intercom-webhook", &intercom_webhook::SECRETS),
     ("voicemail-webhook", &voicemail_webhook::SECRETS),
+    ("pagerduty-webhook", &pagerduty_webhook::SECRETS),
     ("escalate", &escalate::SECRETS),
     ("sweep", &sweep::SECRETS),
+    ("read-api", &read_api::SECRETS),
 ];
 
 fn root() -> &'static Path {
@@ -408,6 +410,12 @@ fn the_api_routes_each_webhook_to_its_function() {
         "POST /webhooks/intercom",
         "HEAD /webhooks/intercom",
         "POST /webhooks/twilio/recording",
+        "POST /webhooks/pagerduty",
+        "GET /",
+        "GET /reports",
+        "GET /api/{proxy+}",
+        "POST /webhooks/twilio/voice",
+        "POST /webhooks/twilio/voice/goodbye",
     ];
     assert_eq!(routes, expected.iter().map(|r| (*r).to_owned()).collect());
 }
@@ -624,8 +632,10 @@ fn every_function_reserves_concurrency_by_parameter_and_keeps_its_report_lines()
         ("ZendeskWebhookFunction", "WebhookReservedConcurrency", 20),
         ("IntercomWebhookFunction", "WebhookReservedConcurrency", 20),
         ("VoicemailWebhookFunction", "WebhookReservedConcurrency", 20),
+        ("PagerDutyWebhookFunction", "WebhookReservedConcurrency", 20),
         ("EscalateFunction", "EscalateReservedConcurrency", 20),
         ("SweepFunction", "SweepReservedConcurrency", 2),
+        ("ReadApiFunction", "ReadApiReservedConcurrency", 5),
     ];
     let functions = of_type(&template, "AWS::Serverless::Function");
     assert_eq!(functions.len(), expected.len());
@@ -682,4 +692,151 @@ fn every_function_reserves_concurrency_by_parameter_and_keeps_its_report_lines()
     assert!(
         reserved("EscalateReservedConcurrency") >= 1 && reserved("SweepReservedConcurrency") >= 1
     );
+}
+
+/// Every action a role's statements allow (inline policies and attached managed policies), with
+/// the resources of each statement as text.
+fn role_actions(template: &Value, role: &str) -> Vec<(String, Vec<String>)> {
+    let role_properties = properties(template, role);
+    let mut found = Vec::new();
+    if let Some(policies) = get(role_properties, "Policies") {
+        statements(policies, role, &mut found);
+    }
+    for managed in get(role_properties, "ManagedPolicyArns")
+        .map(alternatives)
+        .unwrap_or_default()
+    {
+        let name = tagged(managed, "Ref").and_then(Value::as_str).unwrap();
+        statements(properties(template, name), name, &mut found);
+    }
+    let mut actions = Vec::new();
+    for (_, statement) in &found {
+        let resources: Vec<String> = get(statement, "Resource")
+            .map(alternatives)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|resource| match text(resource) {
+                Some(text) => text,
+                None => format!("{resource:?}"),
+            })
+            .collect();
+        for action in get(statement, "Action")
+            .map(alternatives)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(text)
+        {
+            actions.push((action, resources.clone()));
+        }
+    }
+    actions
+}
+
+#[test]
+fn the_read_api_role_may_only_read_the_table_its_logs_and_its_token() {
+    let template = template();
+    let actions = role_actions(&template, "ReadApiRole");
+    let names: BTreeSet<&str> = actions.iter().map(|(action, _)| action.as_str()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:Query",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "secretsmanager:GetSecretValue",
+        ])
+    );
+    for write in [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:TransactWriteItems",
+        "dynamodb:ConditionCheckItem",
+        "scheduler:CreateSchedule",
+        "ses:SendEmail",
+    ] {
+        assert!(!names.contains(write), "the read-api role may {write}");
+    }
+    for (action, resources) in &actions {
+        if action == "secretsmanager:GetSecretValue" {
+            assert_eq!(resources.len(), 1, "{resources:?}");
+            assert!(
+                resources[0].contains("${ReadTokenSecretName}"),
+                "only the read token: {resources:?}"
+            );
+        }
+        if action.starts_with("logs:") {
+            assert!(
+                resources.iter().all(|r| r.contains("ReadApiLogGroup")),
+                "{resources:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_webhook_role_may_write_the_table_so_the_read_only_check_can_tell() {
+    // The same helper sees the store policy's writes through a managed policy.
+    let template = template();
+    let actions = role_actions(&template, "ZendeskWebhookRole");
+    assert!(
+        actions
+            .iter()
+            .any(|(action, _)| action == "dynamodb:TransactWriteItems")
+    );
+}
+
+#[test]
+fn the_read_api_function_reads_its_token_by_secret_id() {
+    let template = template();
+    let variables = get(
+        get(properties(&template, "ReadApiFunction"), "Environment").unwrap(),
+        "Variables",
+    )
+    .unwrap();
+    let id = format!("{}{}", api_read_token(), lambda::SECRET_ID_SUFFIX);
+    assert_eq!(
+        get(variables, &id)
+            .and_then(|v| tagged(v, "Ref"))
+            .and_then(Value::as_str),
+        Some("ReadTokenSecretName")
+    );
+}
+
+fn api_read_token() -> &'static str {
+    read_api::SECRETS[0].name
+}
+#[test]
+fn every_function_that_delivers_may_read_the_zendesk_api_token() {
+    let template = template();
+    let functions = of_type(&template, "AWS::Serverless::Function");
+    assert!(!functions.is_empty());
+    // The read-api function only reads; its role is checked to read nothing but its token.
+    for (name, function) in functions
+        .into_iter()
+        .filter(|(name, _)| name != "ReadApiFunction")
+    {
+        let role = get(get(function, "Properties").unwrap(), "Role")
+            .and_then(|role| tagged(role, "GetAtt"))
+            .and_then(Value::as_str)
+            .unwrap()
+            .trim_end_matches(".Arn")
+            .to_owned();
+        let policies = serde_yaml_ng::to_string(properties(&template, &role)).unwrap();
+        assert!(
+            policies.contains("secret:${ZendeskApiTokenSecretName}-??????"),
+            "{name} ({role}) cannot read the Zendesk API token"
+        );
+    }
+    let globals = serde_yaml_ng::to_string(get(&template, "Globals").unwrap()).unwrap();
+    for variable in [
+        "ZENDESK_API_TOKEN_SECRET_ID",
+        notify::API_EMAIL_VAR,
+        notify::API_URL_VAR,
+    ] {
+        assert!(globals.contains(variable), "Globals sets {variable}");
+    }
 }

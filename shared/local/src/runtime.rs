@@ -13,11 +13,12 @@ use app::{Engine, EngineSettings, Notifiers};
 use domain::jiff::SignedDuration;
 use domain::policy::Policy;
 use notify::{
-    ConfigError, HttpClientError, LogMailer, NotifierSettings, PagerDutyClient, SlackWebhook,
+    ConfigError, HttpClientError, IntercomChatReplies, IntercomChatSettings, LocalMailer,
+    NotifierSettings, PagerDutyClient, SlackWebhook, ZendeskTickets,
 };
 use providers::{
-    Classifier, IntercomConfig, IntercomHandler, TwilioConfig, TwilioHandler, ZendeskConfig,
-    ZendeskHandler,
+    Classifier, IntercomConfig, IntercomHandler, PagerDutyConfig, PagerDutyHandler, TwilioConfig,
+    TwilioHandler, ZendeskConfig, ZendeskHandler,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,7 +29,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-pub type LocalNotifiers = Notifiers<PagerDutyClient, SlackWebhook, LogMailer>;
+pub type LocalNotifiers =
+    Notifiers<PagerDutyClient, SlackWebhook, LocalMailer, ZendeskTickets, IntercomChatReplies>;
 pub type LocalEngine = Engine<Arc<SqliteStore>, DueLoopTimers, LocalNotifiers>;
 
 /// Reads a setting by name (the process environment in production, a map in tests).
@@ -237,7 +239,13 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         );
     }
     let webhooks = settings.webhooks(&policy);
-    let notifiers = settings.notifiers.notifiers(settings.mailer)?;
+    let notifiers = settings
+        .notifiers
+        .notifiers(settings.mailer.with_language(policy.chat.language))?
+        .with_chat(IntercomChatReplies::new(
+            settings.intercom_chat,
+            notify::http_client()?,
+        ));
     let timers = DueLoopTimers::new();
     let store = Arc::new(store);
     let pruning_clock = Arc::clone(&clock);
@@ -371,8 +379,14 @@ pub struct Settings {
     pub zendesk: ZendeskConfig,
     pub intercom: IntercomConfig,
     pub twilio: TwilioConfig,
+    /// `PAGERDUTY_WEBHOOK_SECRET` (optional): without it `/webhooks/pagerduty` answers 503.
+    pub pagerduty: Option<PagerDutyConfig>,
     pub notifiers: NotifierSettings,
-    pub mailer: LogMailer,
+    /// `INTERCOM_ACCESS_TOKEN`, `INTERCOM_API_URL`, `INTERCOM_ADMIN_ID`: replies in chats.
+    pub intercom_chat: IntercomChatSettings,
+    /// `SMTP_URL` (with `SMTP_FROM`, `SUPPORT_MAILBOX`): customer e-mails over SMTP; unset:
+    /// rendered and logged, not sent.
+    pub mailer: LocalMailer,
     /// `RETENTION_DAYS` (default 400): how long applied event ids, timelines and delivered
     /// outbox items are kept.
     pub retention: Duration,
@@ -395,8 +409,11 @@ impl Settings {
             zendesk: ZendeskConfig::from_env(setting).map_err(config("zendesk"))?,
             intercom: IntercomConfig::from_env(setting).map_err(config("intercom"))?,
             twilio: TwilioConfig::from_env(setting).map_err(config("twilio"))?,
+            pagerduty: PagerDutyConfig::from_env_if_set(setting).map_err(config("pagerduty"))?,
             notifiers: NotifierSettings::from_lookup(setting).map_err(config("notify"))?,
-            mailer: LogMailer::from_lookup(setting),
+            intercom_chat: IntercomChatSettings::from_lookup(setting)
+                .map_err(config("intercom api"))?,
+            mailer: LocalMailer::from_lookup(setting).map_err(config("smtp"))?,
             retention: retention(&setting)?,
         })
     }
@@ -414,6 +431,7 @@ impl Settings {
                 classifier.clone(),
             )),
             twilio: Some(TwilioHandler::new(self.twilio.clone(), classifier)),
+            pagerduty: self.pagerduty.clone().map(PagerDutyHandler::new),
         }
     }
 }

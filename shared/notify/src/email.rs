@@ -4,6 +4,7 @@
 use crate::text::{self, html_escape};
 use app::ports::{Delivered, Mailer, NotifyError};
 use domain::case::{AlertContext, EmailKind};
+use domain::policy::Language;
 
 /// The support mailbox that customer replies go to, e.g. `Acme Hosting <support@acme.example>`
 /// (its display name names the company in the e-mail) or a bare `support@acme.example`.
@@ -22,13 +23,23 @@ pub struct EmailContent {
     pub html: String,
 }
 
-/// The chat-fallback e-mail to the customer: the conversation continues by e-mail, and a reply
+/// The chat-fallback e-mail to the customer, in English: see [`chat_fallback_email_in`].
+pub fn chat_fallback_email(context: &AlertContext, support_mailbox: &str) -> EmailContent {
+    chat_fallback_email_in(Language::English, context, support_mailbox)
+}
+
+/// The chat-fallback e-mail to the customer in `language` (the policy's `[chat] language`, the
+/// language of the reply in the chat): the conversation continues by e-mail, and a reply
 /// reaches support. `support_mailbox` is `Company <address>` or a bare address; the company is
 /// its display name (a trailing "Support" dropped), or else the address's domain.
 ///
 /// Every piece of user text (name, subject) is put on one line and bounded, and escaped in the
 /// HTML body; the subject line holds no user text at all.
-pub fn chat_fallback_email(context: &AlertContext, support_mailbox: &str) -> EmailContent {
+pub fn chat_fallback_email_in(
+    language: Language,
+    context: &AlertContext,
+    support_mailbox: &str,
+) -> EmailContent {
     let mailbox = Mailbox::parse(support_mailbox);
     let company = mailbox.company();
     let address = mailbox.address;
@@ -41,18 +52,46 @@ pub fn chat_fallback_email(context: &AlertContext, support_mailbox: &str) -> Ema
         .filter(|name| !name.is_empty());
     let topic = text::subject(context, 200);
     let reference = context.case_id.as_str();
+    let parts = Parts {
+        company: &company,
+        address: &address,
+        name: name.as_deref(),
+        topic: topic.as_deref(),
+        reference,
+    };
+    match language {
+        Language::English => english(&parts),
+        Language::German => german(&parts),
+    }
+}
 
+/// What both languages fill in (already cleaned and bounded, not yet escaped).
+struct Parts<'a> {
+    company: &'a str,
+    address: &'a str,
+    name: Option<&'a str>,
+    topic: Option<&'a str>,
+    reference: &'a str,
+}
+
+fn english(parts: &Parts<'_>) -> EmailContent {
+    let Parts {
+        company,
+        address,
+        name,
+        topic,
+        reference,
+    } = *parts;
     let subject = text::clean(
         &format!("Your chat with {company} support continues by e-mail"),
         200,
     );
 
-    let greeting = match &name {
+    let greeting = match name {
         Some(name) => format!("Hello {name},"),
         None => "Hello,".to_owned(),
     };
     let about = topic
-        .as_deref()
         .map(|topic| format!(" about “{topic}”"))
         .unwrap_or_default();
     let text = format!(
@@ -70,16 +109,15 @@ pub fn chat_fallback_email(context: &AlertContext, support_mailbox: &str) -> Ema
          {company} support\n"
     );
 
-    let greeting = match &name {
+    let greeting = match name {
         Some(name) => format!("Hello {},", html_escape(name)),
         None => "Hello,".to_owned(),
     };
     let about = topic
-        .as_deref()
         .map(|topic| format!(" about “{}”", html_escape(topic)))
         .unwrap_or_default();
-    let company_html = html_escape(&company);
-    let address_html = html_escape(&address);
+    let company_html = html_escape(company);
+    let address_html = html_escape(address);
     let html = format!(
         "<!DOCTYPE html>\n\
          <html><head><meta charset=\"utf-8\"><title>{subject_html}</title></head>\n\
@@ -93,6 +131,74 @@ pub fn chat_fallback_email(context: &AlertContext, support_mailbox: &str) -> Ema
          e-mail. There is no need to stay in the chat.</p>\n\
          <p>Your reference: {reference_html}</p>\n\
          <p>Kind regards<br>\n{company_html} support</p>\n\
+         </body></html>\n",
+        subject_html = html_escape(&subject),
+        reference_html = html_escape(reference),
+    );
+
+    EmailContent {
+        subject,
+        text,
+        html,
+    }
+}
+
+fn german(parts: &Parts<'_>) -> EmailContent {
+    let Parts {
+        company,
+        address,
+        name,
+        topic,
+        reference,
+    } = *parts;
+    let subject = text::clean(
+        &format!("Ihr Chat mit dem {company} Support geht per E-Mail weiter"),
+        200,
+    );
+
+    let greeting = match name {
+        Some(name) => format!("Hallo {name},"),
+        None => "Guten Tag,".to_owned(),
+    };
+    let about = topic
+        .map(|topic| format!(" zum Thema „{topic}“"))
+        .unwrap_or_default();
+    let text = format!(
+        "{greeting}\n\
+         \n\
+         vielen Dank für Ihre Anfrage im Chat{about}. Leider konnten wir Ihnen dort noch nicht \
+         antworten, daher machen wir per E-Mail weiter.\n\
+         \n\
+         Antworten Sie einfach auf diese E-Mail: Ihre Antwort erreicht unser Support-Team \
+         ({address}), und wir antworten Ihnen per E-Mail. Sie müssen nicht im Chat bleiben.\n\
+         \n\
+         Ihre Vorgangsnummer: {reference}\n\
+         \n\
+         Freundliche Grüße\n\
+         Ihr {company} Support\n"
+    );
+
+    let greeting = match name {
+        Some(name) => format!("Hallo {},", html_escape(name)),
+        None => "Guten Tag,".to_owned(),
+    };
+    let about = topic
+        .map(|topic| format!(" zum Thema „{}“", html_escape(topic)))
+        .unwrap_or_default();
+    let company_html = html_escape(company);
+    let address_html = html_escape(address);
+    let html = format!(
+        "<!DOCTYPE html>\n\
+         <html lang=\"de\"><head><meta charset=\"utf-8\"><title>{subject_html}</title></head>\n\
+         <body>\n\
+         <p>{greeting}</p>\n\
+         <p>vielen Dank für Ihre Anfrage im Chat{about}. Leider konnten wir Ihnen dort noch \
+         nicht antworten, daher machen wir per E-Mail weiter.</p>\n\
+         <p>Antworten Sie einfach auf diese E-Mail: Ihre Antwort erreicht unser Support-Team \
+         (<a href=\"mailto:{address_html}\">{address_html}</a>), und wir antworten Ihnen per \
+         E-Mail. Sie müssen nicht im Chat bleiben.</p>\n\
+         <p>Ihre Vorgangsnummer: {reference_html}</p>\n\
+         <p>Freundliche Grüße<br>\nIhr {company_html} Support</p>\n\
          </body></html>\n",
         subject_html = html_escape(&subject),
         reference_html = html_escape(reference),
@@ -163,13 +269,22 @@ impl Mailbox {
 #[derive(Debug, Clone)]
 pub struct LogMailer {
     support_mailbox: String,
+    language: Language,
 }
 
 impl LogMailer {
+    /// Renders in English until [`LogMailer::with_language`] says otherwise.
     pub fn new(support_mailbox: impl Into<String>) -> Self {
         Self {
             support_mailbox: support_mailbox.into(),
+            language: Language::English,
         }
+    }
+
+    /// The language of the e-mails (the policy's `[chat] language`).
+    pub fn with_language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
     }
 
     /// From `SUPPORT_MAILBOX`, else [`PLACEHOLDER_MAILBOX`].
@@ -182,7 +297,9 @@ impl LogMailer {
     /// The e-mail this mailer would send.
     pub fn render(&self, email: EmailKind, context: &AlertContext) -> EmailContent {
         match email {
-            EmailKind::ChatFallback => chat_fallback_email(context, &self.support_mailbox),
+            EmailKind::ChatFallback => {
+                chat_fallback_email_in(self.language, context, &self.support_mailbox)
+            }
         }
     }
 }

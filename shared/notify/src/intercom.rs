@@ -8,7 +8,8 @@
 
 use crate::http::{self, JsonApi};
 use crate::retry::RetryPolicy;
-use app::ports::NotifyError;
+use app::ports::{ChatReplier, Delivered, NotifyError};
+use domain::case::AlertContext;
 use env_config::{ConfigError, Secret};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
@@ -227,4 +228,69 @@ fn as_text(attributes: BTreeMap<String, serde_json::Value>) -> BTreeMap<String, 
             Some((name, text))
         })
         .collect()
+}
+
+/// Where chat replies go: the Intercom API and the admin who speaks. Read from
+/// `INTERCOM_ACCESS_TOKEN` (bearer), `INTERCOM_API_URL` (default `https://api.intercom.io`) and
+/// `INTERCOM_ADMIN_ID`; without a token or an admin id replies are recorded as not sent.
+#[derive(Debug, Clone, Default)]
+pub struct IntercomChatSettings {
+    pub api: Option<IntercomApiConfig>,
+    pub admin_id: Option<String>,
+}
+
+impl IntercomChatSettings {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let base_url = env_config::optional(&lookup, "INTERCOM_API_URL")
+            .unwrap_or_else(|| DEFAULT_INTERCOM_API_URL.to_owned());
+        let token = lookup("INTERCOM_ACCESS_TOKEN").unwrap_or_default();
+        Ok(Self {
+            api: IntercomApiConfig::new(&base_url, &token)?,
+            admin_id: env_config::optional(&lookup, "INTERCOM_ADMIN_ID"),
+        })
+    }
+}
+
+/// Replies in Intercom conversations as the configured admin (the `ChatReplier` port).
+#[derive(Debug, Clone)]
+pub struct IntercomChatReplies {
+    api: Option<(IntercomApi, String)>,
+}
+
+impl IntercomChatReplies {
+    pub fn new(settings: IntercomChatSettings, http: reqwest::Client) -> Self {
+        let api = match (settings.api, settings.admin_id) {
+            (Some(config), Some(admin)) => Some((IntercomApi::new(config, http), admin)),
+            (Some(_), None) => {
+                tracing::warn!("INTERCOM_ADMIN_ID is not set: chat replies are recorded, not sent");
+                None
+            }
+            (None, _) => None,
+        };
+        Self { api }
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.api.is_some()
+    }
+}
+
+impl ChatReplier for IntercomChatReplies {
+    async fn reply(&self, context: &AlertContext, text: &str) -> Result<Delivered, NotifyError> {
+        let Some((api, admin_id)) = &self.api else {
+            return Ok(Delivered::NotConfigured);
+        };
+        // Our case ids of chats are `intercom-<conversation id>`.
+        let conversation = context
+            .case_id
+            .as_str()
+            .strip_prefix("intercom-")
+            .ok_or_else(|| NotifyError::Permanent {
+                reason: format!("{} is not an Intercom conversation", context.case_id),
+            })?;
+        api.reply_as_admin(conversation, admin_id, text).await?;
+        Ok(Delivered::Sent {
+            detail: format!("replied in conversation {conversation} as admin {admin_id}"),
+        })
+    }
 }

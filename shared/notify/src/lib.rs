@@ -25,26 +25,29 @@ mod intercom;
 mod pagerduty;
 mod retry;
 mod slack;
+mod smtp;
 mod text;
 mod wiring;
 mod zendesk;
 
 pub use email::{
     EmailContent, LogMailer, PLACEHOLDER_MAILBOX, SUPPORT_MAILBOX_VAR, chat_fallback_email,
+    chat_fallback_email_in,
 };
 pub use env_config::{ConfigError, Secret};
 pub use http::{DEFAULT_TIMEOUT, HttpClientError, http_client};
 pub use intercom::{
     AccountAttributes, DEFAULT_INTERCOM_API_URL, INTERCOM_API_VERSION, IntercomApi,
-    IntercomApiConfig,
+    IntercomApiConfig, IntercomChatReplies, IntercomChatSettings,
 };
 pub use pagerduty::{
     DEFAULT_EVENTS_URL, EVENTS_URL_VAR, PagerDutyClient, PagerDutyConfig, ROUTING_KEY_VAR,
 };
 pub use retry::RetryPolicy;
 pub use slack::{SlackConfig, SlackWebhook, WEBHOOK_URL_VAR, slack_message};
-pub use wiring::{NotifierError, NotifierSettings};
+pub use smtp::{LocalMailer, SMTP_FROM_VAR, SMTP_URL_VAR, SmtpMailer};
+pub use wiring::{NotifierError, NotifierSettings, ZendeskTickets};
 pub use zendesk::{
-    DEFAULT_CACHE_TTL, NewTicket, TicketMetrics, TicketRef, ZendeskApi, ZendeskApiConfig,
-    zendesk_base_url,
+    API_EMAIL_VAR, API_TOKEN_VAR, API_URL_VAR, DEFAULT_CACHE_TTL, NewTicket, TicketMetrics,
+    TicketRef, ZendeskApi, ZendeskApiConfig, voicemail_ticket, zendesk_base_url,
 };

@@ -460,6 +460,7 @@ mod tests {
                     called: "+4940999".into(),
                     duration_seconds: 42,
                     recording_url: None,
+                    ended_without_message: false,
                 }),
                 ..context.request
             },

@@ -443,6 +443,7 @@ mod tests {
                     called: "+49 40 999".into(),
                     duration_seconds: 65,
                     recording_url: Some("https://api.twilio.com/rec/RE1".into()),
+                    ended_without_message: false,
                 }),
                 subject: None,
                 ..context().request

@@ -1,9 +1,16 @@
 //! The notifiers from settings, written once for both runtimes.
 
-use crate::{HttpClientError, PagerDutyClient, PagerDutyConfig, SlackConfig, SlackWebhook};
+use crate::{
+    HttpClientError, PagerDutyClient, PagerDutyConfig, SlackConfig, SlackWebhook, ZendeskApi,
+    ZendeskApiConfig,
+};
 use app::Notifiers;
 use env_config::ConfigError;
+use std::sync::Arc;
 use tracing::warn;
+
+/// The ticket system of both runtimes: the Zendesk API, when its credentials are set.
+pub type ZendeskTickets = Option<Arc<ZendeskApi>>;
 
 /// Where pages and Slack messages go: `PAGERDUTY_ROUTING_KEY`, `PAGERDUTY_EVENTS_URL`,
 /// `SLACK_WEBHOOK_URL`, read once. A destination without its secret is off: its messages are
@@ -12,6 +19,8 @@ use tracing::warn;
 pub struct NotifierSettings {
     pub pagerduty: PagerDutyConfig,
     pub slack: SlackConfig,
+    /// `ZENDESK_API_EMAIL`, `ZENDESK_API_TOKEN`, `ZENDESK_API_URL` / `ZENDESK_SUBDOMAIN`.
+    pub zendesk: Option<ZendeskApiConfig>,
 }
 
 /// Why the notifiers could not be built; each names what to fix.
@@ -28,6 +37,7 @@ impl NotifierSettings {
         Ok(Self {
             pagerduty: PagerDutyConfig::from_lookup(&lookup)?,
             slack: SlackConfig::from_lookup(&lookup)?,
+            zendesk: ZendeskApiConfig::from_lookup(&lookup)?,
         })
     }
 
@@ -36,10 +46,18 @@ impl NotifierSettings {
     pub fn notifiers<M>(
         self,
         mailer: M,
-    ) -> Result<Notifiers<PagerDutyClient, SlackWebhook, M>, HttpClientError> {
+    ) -> Result<Notifiers<PagerDutyClient, SlackWebhook, M, ZendeskTickets>, HttpClientError> {
         let http = crate::http_client()?;
         let pager = PagerDutyClient::new(self.pagerduty, http.clone());
-        let slack = SlackWebhook::new(self.slack, http);
+        let slack = SlackWebhook::new(self.slack, http.clone());
+        let tickets = self
+            .zendesk
+            .map(|config| Arc::new(ZendeskApi::new(config, http)));
+        if tickets.is_none() {
+            warn!(
+                "ZENDESK_API_EMAIL and ZENDESK_API_TOKEN are not set: voicemails get no Zendesk ticket"
+            );
+        }
         if !pager.is_configured() {
             warn!("PAGERDUTY_ROUTING_KEY is not set: pages are recorded, not sent");
         }
@@ -50,6 +68,8 @@ impl NotifierSettings {
             pager,
             slack,
             mailer,
+            tickets,
+            chat: app::ports::NoChatReplies,
         })
     }
 }

@@ -16,7 +16,8 @@
 
 use crate::http::{self, JsonApi};
 use crate::retry::RetryPolicy;
-use app::ports::NotifyError;
+use app::ports::{Delivered, NotifyError, TicketSystem};
+use domain::case::{AlertContext, TicketRequest, UNKNOWN_NUMBER};
 use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
 use reqwest::{Method, Url};
@@ -28,6 +29,13 @@ use std::time::{Duration, Instant};
 
 /// Organization tags and user roles change rarely; five minutes keeps lookups off the rate limit.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// The agent whose API token is used.
+pub const API_EMAIL_VAR: &str = "ZENDESK_API_EMAIL";
+/// The API token (Admin Center → Apps and integrations → Zendesk API).
+pub const API_TOKEN_VAR: &str = "ZENDESK_API_TOKEN";
+/// The API's base URL (tests point it at a stand-in).
+pub const API_URL_VAR: &str = "ZENDESK_API_URL";
 
 /// Zendesk's own host for a subdomain: `https://<subdomain>.zendesk.com`.
 pub fn zendesk_base_url(subdomain: &str) -> String {
@@ -65,6 +73,37 @@ impl ZendeskApiConfig {
             retry: RetryPolicy::default(),
             cache_ttl: DEFAULT_CACHE_TTL,
         }))
+    }
+
+    /// From `ZENDESK_API_EMAIL` and `ZENDESK_API_TOKEN`, at `ZENDESK_API_URL` or else
+    /// `https://<ZENDESK_SUBDOMAIN>.zendesk.com`. `None` when neither credential is set; only
+    /// one of them, or credentials without a place to call, is an error naming what is missing.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let email = env_config::optional(&lookup, API_EMAIL_VAR);
+        let token = env_config::optional_secret(&lookup, API_TOKEN_VAR);
+        let (email, token) = match (email, token) {
+            (None, None) => return Ok(None),
+            (Some(_), None) => return Err(ConfigError::Missing(API_TOKEN_VAR)),
+            (None, Some(_)) => return Err(ConfigError::Missing(API_EMAIL_VAR)),
+            (Some(email), Some(token)) => (email, token),
+        };
+        let base_url = match env_config::optional(&lookup, API_URL_VAR) {
+            Some(url) => url,
+            None => {
+                let subdomain = env_config::optional(&lookup, "ZENDESK_SUBDOMAIN")
+                    .ok_or(ConfigError::Missing("ZENDESK_SUBDOMAIN"))?;
+                zendesk_base_url(
+                    subdomain
+                        .trim()
+                        .trim_start_matches("https://")
+                        .trim_end_matches('/')
+                        .trim_end_matches(".zendesk.com"),
+                )
+            }
+        };
+        Self::new(&base_url, &email, token.expose())
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
@@ -232,7 +271,18 @@ impl ZendeskApi {
 
     /// Opens the ticket unless one with the same external id exists, and returns it either way.
     pub async fn create_ticket_once(&self, ticket: &NewTicket) -> Result<TicketRef, NotifyError> {
-        if let Some(id) = self.find_ticket(&ticket.external_id).await? {
+        let existing = match self.find_ticket(&ticket.external_id).await {
+            Ok(existing) => existing,
+            // Zendesk always has the list endpoint; a 404 there (a stand-in or proxy without
+            // it) must not stop the ticket: the create request reports any real problem
+            // itself. Any other refusal (401, 403) stays an error.
+            Err(NotifyError::Permanent { reason }) if reason.contains("(404 Not Found)") => {
+                tracing::warn!(%reason, "tickets could not be looked up by external_id; creating");
+                None
+            }
+            Err(error) => return Err(error),
+        };
+        if let Some(id) = existing {
             tracing::info!(
                 ticket_id = id,
                 external_id = %ticket.external_id,
@@ -241,7 +291,16 @@ impl ZendeskApi {
             return Ok(TicketRef { id, created: false });
         }
         let requester_id = match &ticket.requester_phone {
-            Some(phone) => Some(self.end_user_for_phone(phone).await?),
+            Some(phone) => match self.end_user_for_phone(phone).await {
+                Ok(id) => Some(id),
+                // The ticket matters more than its requester: without one Zendesk makes the
+                // API user the requester, and the caller's number is in the subject and note.
+                Err(NotifyError::Permanent { reason }) => {
+                    tracing::warn!(%reason, "the caller could not be made the requester");
+                    None
+                }
+                Err(error) => return Err(error),
+            },
             None => None,
         };
         let body = TicketEnvelope {
@@ -258,7 +317,7 @@ impl ZendeskApi {
             },
         };
         let created: TicketEnvelopeAnswer = self
-            .call(Method::POST, "/api/v2/tickets.json", &[], Some(&body))
+            .call(Method::POST, "/api/v2/tickets", &[], Some(&body))
             .await?;
         tracing::info!(
             ticket_id = created.ticket.id,
@@ -272,11 +331,12 @@ impl ZendeskApi {
     }
 
     /// The oldest ticket whose `external_id` is ours (`GET /api/v2/tickets?external_id=`).
+    /// A deleted ticket is not listed, so a deleted voicemail ticket would be opened again.
     pub async fn find_ticket(&self, external_id: &str) -> Result<Option<u64>, NotifyError> {
         let found: TicketList = self
             .call::<(), _>(
                 Method::GET,
-                "/api/v2/tickets.json",
+                "/api/v2/tickets",
                 &[("external_id", external_id)],
                 None,
             )
@@ -352,6 +412,60 @@ impl ZendeskApi {
             )
         })
         .await
+    }
+}
+
+impl TicketSystem for ZendeskApi {
+    async fn open_ticket(
+        &self,
+        ticket: &TicketRequest,
+        context: &AlertContext,
+    ) -> Result<Delivered, NotifyError> {
+        let opened = self
+            .create_ticket_once(&voicemail_ticket(ticket, context))
+            .await?;
+        let detail = if opened.created {
+            format!("Zendesk ticket {} created", opened.id)
+        } else {
+            format!("Zendesk ticket {} existed already", opened.id)
+        };
+        Ok(Delivered::Sent { detail })
+    }
+}
+
+/// The ticket of a voicemail: subject `Voicemail from <caller> (<m:ss>)`, an internal note
+/// with the caller, the line called, the length and the recording link; urgent; the caller as
+/// requester; `external_id` the case id.
+pub fn voicemail_ticket(ticket: &TicketRequest, context: &AlertContext) -> NewTicket {
+    let voicemail = context.request.voicemail.as_ref();
+    let caller = voicemail.map_or(UNKNOWN_NUMBER, |v| v.caller.as_str());
+    let called = voicemail.map_or(UNKNOWN_NUMBER, |v| v.called.as_str());
+    let seconds = voicemail.map_or(0, |v| v.duration_seconds);
+    let length = format!("{}:{:02}", seconds / 60, seconds % 60);
+    let name = context
+        .request
+        .requester
+        .as_ref()
+        .and_then(|r| r.name.as_deref());
+    let mut note = format!("Voicemail on the support line.\nCaller: {caller}");
+    if let Some(name) = name {
+        note.push_str(&format!(" ({name})"));
+    }
+    note.push_str(&format!(
+        "\nLine called: {called}\nLength: {length}\nRecording: {}\nPlan: {}\nCase: {}",
+        voicemail
+            .and_then(|v| v.recording_url.as_deref())
+            .unwrap_or("none"),
+        context.request.plan.as_str(),
+        context.case_id,
+    ));
+    NewTicket {
+        external_id: context.case_id.as_str().to_owned(),
+        subject: format!("Voicemail from {caller} ({length})"),
+        internal_note: note,
+        priority: "urgent",
+        tags: ticket.tags.clone(),
+        requester_phone: (caller != UNKNOWN_NUMBER).then(|| caller.to_owned()),
     }
 }
 

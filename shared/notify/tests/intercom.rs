@@ -3,8 +3,10 @@
 
 mod common;
 
-use app::ports::NotifyError;
-use notify::{IntercomApi, IntercomApiConfig, http_client};
+use app::ports::{ChatReplier, Delivered, NotifyError};
+use notify::{
+    IntercomApi, IntercomApiConfig, IntercomChatReplies, IntercomChatSettings, http_client,
+};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -143,4 +145,77 @@ async fn a_rate_limit_is_waited_out() {
         .await;
 
     api(&server).reply_as_admin("1295", "1", "x").await.unwrap();
+}
+
+fn chat_settings(server: &MockServer, token: &str, admin: Option<&str>) -> IntercomChatSettings {
+    IntercomChatSettings::from_lookup(|name| match name {
+        "INTERCOM_API_URL" => Some(server.uri()),
+        "INTERCOM_ACCESS_TOKEN" => Some(token.to_owned()),
+        "INTERCOM_ADMIN_ID" => admin.map(str::to_owned),
+        _ => None,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_chat_reply_goes_to_the_cases_conversation_as_the_configured_admin() {
+    let server = MockServer::start().await;
+    let context = common::chat();
+    let conversation = context
+        .case_id
+        .as_str()
+        .strip_prefix("intercom-")
+        .unwrap()
+        .to_owned();
+    Mock::given(method("POST"))
+        .and(path(format!("/conversations/{conversation}/reply")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(body_json(json!({
+            "message_type": "comment",
+            "type": "admin",
+            "admin_id": "814860",
+            "body": "Wir machen per E-Mail weiter."
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "type": "conversation" })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let replies = IntercomChatReplies::new(
+        chat_settings(&server, TOKEN, Some("814860")),
+        http_client().unwrap(),
+    );
+
+    let delivered = replies
+        .reply(&context, "Wir machen per E-Mail weiter.")
+        .await
+        .unwrap();
+
+    assert!(matches!(delivered, Delivered::Sent { .. }), "{delivered:?}");
+}
+
+#[tokio::test]
+async fn without_a_token_or_an_admin_a_chat_reply_is_not_configured() {
+    let server = MockServer::start().await;
+    for (token, admin) in [("", Some("814860")), (TOKEN, None)] {
+        let replies =
+            IntercomChatReplies::new(chat_settings(&server, token, admin), http_client().unwrap());
+        assert!(!replies.is_configured());
+        let delivered = replies.reply(&common::chat(), "Hallo").await.unwrap();
+        assert_eq!(delivered, Delivered::NotConfigured);
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_case_that_is_not_a_chat_is_refused_without_a_request() {
+    let server = MockServer::start().await;
+    let replies = IntercomChatReplies::new(
+        chat_settings(&server, TOKEN, Some("814860")),
+        http_client().unwrap(),
+    );
+
+    let error = replies.reply(&common::ticket(), "Hallo").await.unwrap_err();
+
+    assert!(matches!(error, NotifyError::Permanent { .. }), "{error:?}");
+    assert!(server.received_requests().await.unwrap().is_empty());
 }

@@ -42,7 +42,7 @@ fn voicemail_ticket() -> NewTicket {
 
 async fn no_ticket_yet(server: &MockServer) {
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .and(query_param(
             "external_id",
             "twilio-CA0123456789abcdef0123456789abcdef",
@@ -71,7 +71,7 @@ async fn a_voicemail_ticket_is_created_internal_with_the_caller_found_by_phone()
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .and(header("authorization", basic_auth().as_str()))
         .and(body_json(json!({"ticket": {
             "subject": "Voicemail from +4930123456 (1:05)",
@@ -122,7 +122,7 @@ async fn an_unknown_caller_becomes_an_end_user_keyed_by_the_number() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"ticket": {"id": 1}})))
         .expect(1)
         .mount(&server)
@@ -137,7 +137,7 @@ async fn an_unknown_caller_becomes_an_end_user_keyed_by_the_number() {
     let created = requests
         .iter()
         .find(|request| {
-            request.url.path() == "/api/v2/tickets.json" && request.method.as_str() == "POST"
+            request.url.path() == "/api/v2/tickets" && request.method.as_str() == "POST"
         })
         .unwrap();
     let body: serde_json::Value = serde_json::from_slice(&created.body).unwrap();
@@ -148,7 +148,7 @@ async fn an_unknown_caller_becomes_an_end_user_keyed_by_the_number() {
 async fn a_ticket_that_exists_already_is_returned_and_nothing_is_created() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "tickets": [{"id": 35437}, {"id": 35436}], "count": 2
         })))
@@ -173,7 +173,7 @@ async fn a_ticket_that_exists_already_is_returned_and_nothing_is_created() {
 async fn rate_limits_are_waited_out_and_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
         .up_to_n_times(1)
         .expect(1)
@@ -185,7 +185,7 @@ async fn rate_limits_are_waited_out_and_retried() {
         ..voicemail_ticket()
     };
     Mock::given(method("POST"))
-        .and(path("/api/v2/tickets.json"))
+        .and(path("/api/v2/tickets"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"ticket": {"id": 5}})))
         .expect(1)
         .mount(&server)
@@ -353,4 +353,164 @@ async fn a_breach_note_is_internal_and_adds_a_tag_without_replacing_the_others()
         )
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn the_ticket_port_opens_the_voicemail_ticket_once_and_reports_its_id() {
+    use app::ports::{Delivered, TicketSystem};
+    use domain::case::TicketRequest;
+    let server = MockServer::start().await;
+    let mut context = common::voicemail();
+    context.case_id =
+        domain::case::CaseId::parse("twilio-CA0123456789abcdef0123456789abcdef").unwrap();
+    no_ticket_yet(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [{ "id": 31 }]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/tickets"))
+        .and(header("authorization", basic_auth().as_str()))
+        .and(body_json(json!({ "ticket": {
+            "subject": "Voicemail from +4930123456 (1:05)",
+            "comment": {
+                "body": "Voicemail on the support line.\nCaller: +4930123456\nLine called: +4940999000\nLength: 1:05\nRecording: https://api.twilio.com/Recordings/RE42\nPlan: 24x7\nCase: twilio-CA0123456789abcdef0123456789abcdef",
+                "public": false
+            },
+            "priority": "urgent",
+            "tags": ["voicemail", "plan_24x7", "enterprise"],
+            "external_id": "twilio-CA0123456789abcdef0123456789abcdef",
+            "requester_id": 31
+        }})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "ticket": { "id": 5150 } })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let ticket = TicketRequest {
+        tags: vec!["voicemail".into(), "plan_24x7".into(), "enterprise".into()],
+    };
+
+    let delivered = api(&server).open_ticket(&ticket, &context).await.unwrap();
+
+    assert_eq!(
+        delivered,
+        Delivered::Sent {
+            detail: "Zendesk ticket 5150 created".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_caller_zendesk_cannot_make_a_requester_still_gets_the_ticket() {
+    let server = MockServer::start().await;
+    no_ticket_yet(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search.json"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({ "error": "Forbidden" })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/tickets"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "ticket": { "id": 5151 } })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let opened = api(&server)
+        .create_ticket_once(&voicemail_ticket())
+        .await
+        .unwrap();
+
+    assert_eq!(opened.id, 5151);
+    let posted: Vec<_> = server.received_requests().await.unwrap();
+    let ticket = posted.iter().find(|r| r.method.as_str() == "POST").unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&ticket.body).unwrap();
+    assert!(body["ticket"].get("requester_id").is_none(), "{body}");
+}
+
+#[test]
+fn the_api_settings_need_both_credentials_and_a_place_to_call() {
+    let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    assert!(
+        ZendeskApiConfig::from_lookup(lookup(&[]))
+            .unwrap()
+            .is_none()
+    );
+    let from_subdomain = ZendeskApiConfig::from_lookup(lookup(&[
+        ("ZENDESK_SUBDOMAIN", "https://acme.zendesk.com/"),
+        ("ZENDESK_API_EMAIL", EMAIL),
+        ("ZENDESK_API_TOKEN", TOKEN),
+    ]))
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        from_subdomain.base_url.as_str(),
+        "https://acme.zendesk.com/"
+    );
+    let overridden = ZendeskApiConfig::from_lookup(lookup(&[
+        ("ZENDESK_SUBDOMAIN", "acme"),
+        ("ZENDESK_API_URL", "http://127.0.0.1:9/"),
+        ("ZENDESK_API_EMAIL", EMAIL),
+        ("ZENDESK_API_TOKEN", TOKEN),
+    ]))
+    .unwrap()
+    .unwrap();
+    assert_eq!(overridden.base_url.as_str(), "http://127.0.0.1:9/");
+    for (pairs, missing) in [
+        (&[("ZENDESK_API_EMAIL", EMAIL)][..], "ZENDESK_API_TOKEN"),
+        (&[("ZENDESK_API_TOKEN", TOKEN)][..], "ZENDESK_API_EMAIL"),
+        (
+            &[("ZENDESK_API_EMAIL", EMAIL), ("ZENDESK_API_TOKEN", TOKEN)][..],
+            "ZENDESK_SUBDOMAIN",
+        ),
+    ] {
+        let pairs: &'static [(&'static str, &'static str)] = pairs;
+        let error = ZendeskApiConfig::from_lookup(lookup(pairs))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(missing), "{error}");
+        assert!(!error.contains(TOKEN), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_lookup_zendesk_refuses_does_not_stop_the_ticket() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({ "error": "InvalidEndpoint" })),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "results": [{ "id": 8 }] })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/tickets"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "ticket": { "id": 5152 } })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let opened = api(&server)
+        .create_ticket_once(&voicemail_ticket())
+        .await
+        .unwrap();
+
+    assert_eq!(opened.id, 5152);
+    assert!(opened.created);
 }

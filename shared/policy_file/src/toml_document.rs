@@ -4,8 +4,8 @@ use domain::calendar::{
     BusinessCalendar, Calendar, ClosedDays, DailyHours, GermanState, OpenHours, WeeklyHours,
 };
 use domain::policy::{
-    AttributeRule, Fraction, LabelRules, PhonePolicy, PhoneTexts, PlanRules, Policy,
-    ResponseTarget, Severity, Target,
+    AttributeRule, ChatPolicy, ChatTexts, Fraction, LabelRules, PhonePolicy, PhoneTexts, PlanRules,
+    Policy, ResponseTarget, Severity, Target,
 };
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -139,6 +139,26 @@ struct RawResponseTarget {
 #[serde(deny_unknown_fields)]
 struct RawChat {
     fallback_after: String,
+    /// Optional, like `[phone]`: what is left out comes from the default policy file.
+    language: Option<String>,
+    #[serde(default)]
+    texts: RawChatLanguages,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawChatLanguages {
+    #[serde(default)]
+    de: RawChatTexts,
+    #[serde(default)]
+    en: RawChatTexts,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawChatTexts {
+    offer: Option<String>,
+    ask_email: Option<String>,
 }
 
 /// Optional as a whole and per key: what is left out comes from the default policy file.
@@ -229,6 +249,7 @@ impl RawPolicy {
             low: response.low.parse("first_response.low")?,
             warning_at,
             chat_fallback_after: duration("chat.fallback_after", &self.chat.fallback_after)?,
+            chat: self.chat.into_policy()?,
             phone: self.phone.into_policy()?,
             plan_rules: self.plans.into_rules()?,
             label_rules: self.labels.into_rules()?,
@@ -360,6 +381,49 @@ impl RawPlans {
             enterprise_tags: self.enterprise_tags.into_iter().collect(),
             enterprise_attributes: attributes,
             enterprise_numbers: self.enterprise_numbers.into_iter().collect(),
+        })
+    }
+}
+
+/// The `[chat]` section of the compiled-in default policy, which fills what a file leaves out.
+fn default_chat() -> Result<RawChat, PolicyError> {
+    #[derive(Deserialize)]
+    struct ChatSection {
+        chat: RawChat,
+    }
+    toml::from_str::<ChatSection>(DEFAULT_POLICY_TOML)
+        .map(|section| section.chat)
+        .map_err(|error| PolicyError::Syntax(format!("default policy, [chat]: {error}")))
+}
+
+impl RawChat {
+    fn into_policy(self) -> Result<ChatPolicy, PolicyError> {
+        let defaults = default_chat()?;
+        let language = self
+            .language
+            .or(defaults.language)
+            .unwrap_or_else(|| "de".into());
+        Ok(ChatPolicy {
+            language: parse_named("chat.language", &language)?,
+            german: self.texts.de.merge("chat.texts.de", defaults.texts.de)?,
+            english: self.texts.en.merge("chat.texts.en", defaults.texts.en)?,
+        })
+    }
+}
+
+impl RawChatTexts {
+    fn merge(self, key: &str, defaults: RawChatTexts) -> Result<ChatTexts, PolicyError> {
+        let text = |name: &str, value: Option<String>, default: Option<String>| {
+            let value = value.or(default).unwrap_or_default();
+            if value.trim().is_empty() {
+                Err(invalid(format!("{key}.{name}"), "must not be empty"))
+            } else {
+                Ok(value.trim().to_owned())
+            }
+        };
+        Ok(ChatTexts {
+            offer: text("offer", self.offer, defaults.offer)?,
+            ask_email: text("ask_email", self.ask_email, defaults.ask_email)?,
         })
     }
 }

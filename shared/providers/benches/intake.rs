@@ -42,7 +42,7 @@ fn intake(c: &mut Criterion) {
     });
 
     let handler = twilio();
-    let request = twilio_request(fixture("twilio/recording_completed_with_numbers.form"));
+    let request = twilio_request(fixture("twilio/recording_completed_of_call.form"));
     assert!(matches!(
         handler.handle(&request.raw(), now),
         Ok(Intake::Accepted(_))

@@ -105,6 +105,7 @@ fn bounded_facts(facts: CaseFacts) -> CaseFacts {
                 called: truncate(voicemail.called),
                 duration_seconds: voicemail.duration_seconds,
                 recording_url: voicemail.recording_url.map(truncate),
+                ended_without_message: voicemail.ended_without_message,
             }),
             ..facts.request
         },

@@ -1,4 +1,4 @@
-//! Webhook intake for Zendesk, Intercom and Twilio voicemail.
+//! Webhook intake for Zendesk, Intercom and Twilio voicemail, and PagerDuty's incident updates.
 //!
 //! Each provider has a handler with one entry point,
 //! `handle(&self, &RawRequest, now) -> Result<Intake, Rejection>`, that works on the raw bytes
@@ -19,6 +19,7 @@ mod config;
 pub mod intercom;
 mod json;
 mod lenient;
+pub mod pagerduty;
 mod plausible;
 mod request;
 mod signature;
@@ -29,6 +30,7 @@ pub use bounded::{MAX_EMAIL_BYTES, MAX_EVENT_ID_BYTES, MAX_TEXT_BYTES, truncate}
 pub use config::ConfigError;
 pub use env_config::Secret;
 pub use intercom::{IntercomConfig, IntercomHandler};
+pub use pagerduty::{PagerDutyConfig, PagerDutyHandler, PagerDutyIntake};
 pub use request::{
     DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, Reply, StoreFailure, respond, stored_reply,
 };

@@ -49,3 +49,9 @@ pub(crate) fn sha1_hex(key: &[u8], parts: &[&[u8]]) -> String {
         .map(|mac| hex::encode(mac.finalize().into_bytes()))
         .unwrap_or_default()
 }
+
+pub(crate) fn sha256_hex(key: &[u8], parts: &[&[u8]]) -> String {
+    mac_of::<HmacSha256>(key, parts)
+        .map(|mac| hex::encode(mac.finalize().into_bytes()))
+        .unwrap_or_default()
+}

@@ -241,7 +241,7 @@ const INTERCOM_FIXTURES: &[&str] = &[
 
 const TWILIO_FIXTURES: &[&str] = &[
     "twilio/recording_completed.form",
-    "twilio/recording_completed_with_numbers.form",
+    "twilio/recording_completed_of_call.form",
     "twilio/recording_absent.form",
     "twilio/recording_in_progress.form",
 ];

@@ -150,16 +150,15 @@ fn the_largest_intercom_conversation_is_bounded_at_intake() {
 
 #[test]
 fn the_largest_twilio_callback_is_bounded_at_intake() {
+    // The `<Record>` action carries the most texts: the numbers, the caller's name, the link.
     let form = |caller: &str, called: &str, url: &str| {
         form_urlencoded::Serializer::new(String::new())
             .append_pair("AccountSid", "AC0123456789abcdef0123456789abcdef")
+            .append_pair("CallSid", "CA0123456789abcdef0123456789abcdef")
             .append_pair("From", caller)
             .append_pair("To", called)
-            .append_pair("RecordingSid", "RE0123456789abcdef0123456789abcdef")
             .append_pair("RecordingUrl", &format!("https://api.twilio.com/{url}"))
-            .append_pair("RecordingStatus", "completed")
             .append_pair("RecordingDuration", "17")
-            .append_pair("RecordingStartTime", "Sat, 28 Nov 2026 09:00:00 +0000")
             .finish()
     };
     // ASCII digits: one byte each in the form, so the body is exactly the limit.
@@ -167,8 +166,15 @@ fn the_largest_twilio_callback_is_bounded_at_intake() {
     let text = |bytes: usize| "4".repeat(bytes);
     let body = form(&text(room / 3 + room % 3), &text(room / 3), &text(room / 3));
     assert_eq!(body.len(), DEFAULT_BODY_LIMIT);
-    let event =
-        single_event(twilio().handle(&twilio_request(body).raw(), at("2026-11-28T09:01:00Z")));
+    let policy = policy_file::default_policy().unwrap();
+    let answer = twilio()
+        .handle_record_action(
+            &twilio_request(body).raw(),
+            at("2026-11-28T09:01:00Z"),
+            &policy,
+        )
+        .unwrap();
+    let event = answer.event.unwrap();
     assert_bounded(&event);
     let voicemail = event.snapshot.request.voicemail.as_ref().unwrap();
     assert!(voicemail.caller.ends_with('…'));

@@ -96,7 +96,9 @@ fn a_new_conversation_opens_a_chat_case_received_at_its_creation() {
                         name: Some("Jürgen Müller".into()),
                         email: Some("juergen@example.de".into()),
                     }),
-                    link: None,
+                    link: Some(
+                        "https://app.intercom.com/a/inbox/a86dr8yl/inbox/conversation/1296".into()
+                    ),
                     voicemail: None,
                 },
                 status: Status::Open,
@@ -124,12 +126,15 @@ fn an_admin_reply_is_the_first_response_at_the_time_of_its_part() {
                     priority: Priority::Normal,
                     received: unix(1663597223),
                     labels: Labels::default(),
-                    subject: None,
+                    // No title: the customer's first message, as text.
+                    subject: Some("My order never arrived".into()),
                     requester: Some(Requester {
                         name: Some("Jane".into()),
                         email: Some("jane@example.com".into()),
                     }),
-                    link: None,
+                    link: Some(
+                        "https://app.intercom.com/a/inbox/a86dr8yl/inbox/conversation/1295".into()
+                    ),
                     voicemail: None,
                 },
                 status: Status::Open,

@@ -578,3 +578,30 @@ fn implausible_request_times_are_refused_with_the_field_named() {
     });
     assert!(matches!(send(at_the_edge), Ok(Intake::Accepted(_))));
 }
+
+#[test]
+fn a_ticket_we_opened_for_a_voicemail_is_that_voicemails_case() {
+    let ours = edited("ticket_created.json", |body| {
+        body["detail"]["external_id"] = json!("twilio-CA0123456789abcdef0123456789abcdef");
+    });
+    let event = single_event(send(ours));
+    assert_eq!(
+        event.case_id,
+        CaseId::parse("twilio-CA0123456789abcdef0123456789abcdef").unwrap()
+    );
+    // Anyone else's external id (another integration's) leaves the ticket its own case.
+    for other in [
+        "crm-4711",
+        "twilio-CA12",
+        "twilio-RE0123456789abcdef0123456789abcdef",
+    ] {
+        let theirs = edited("ticket_created.json", |body| {
+            body["detail"]["external_id"] = json!(other);
+        });
+        let case_id = single_event(send(theirs)).case_id;
+        assert!(
+            case_id.as_str().starts_with("zendesk-"),
+            "{other}: {case_id}"
+        );
+    }
+}

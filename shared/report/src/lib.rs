@@ -7,12 +7,14 @@
 //!   channel, with totals and the month's breaches; serializable as the API's JSON document.
 //! - [`to_csv`]: the rows of a report as CSV.
 //! - [`weekly_compliance()`]: compliance per clock, priority and week of a month (the chart).
+//! - [`whatif::whatif`]: a month's cases decided again under another policy.
 
 mod case_view;
 mod compliance;
 mod csv;
 mod month;
 mod weekly;
+pub mod whatif;
 
 pub use compliance::{Breach, Clock, ComplianceReport, Counts, Row, compliance};
 pub use csv::{CSV_COLUMNS, to_csv};

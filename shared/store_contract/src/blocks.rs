@@ -64,6 +64,7 @@ pub fn sample_case(id: &str, received: Timestamp) -> Case {
         warned_at: None,
         chat_fallback: None,
         open_alerts: BTreeSet::new(),
+        alert_responses: Default::default(),
         timers: BTreeMap::from([
             (TimerKind::Dispatch, mins(15)),
             (

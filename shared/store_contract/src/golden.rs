@@ -7,7 +7,7 @@ use app::ports::{TimelineEntry, TimelineKind};
 use domain::Timestamp;
 use domain::case::{
     AlertContext, AlertKey, Case, CaseId, Change, ClockState, Effect, EmailKind, FieldTimes,
-    RequestFacts, Requester, SlackKind, Status, TimerKind, Voicemail,
+    RequestFacts, Requester, SlackKind, Status, TicketRequest, TimerKind, Voicemail,
 };
 use domain::policy::{Channel, Labels, Plan, Priority, Severity};
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,6 +56,7 @@ pub fn effects() -> Vec<Golden<Effect>> {
         golden!("effect_resolve_page.json", next()),
         golden!("effect_notify_slack.json", next()),
         golden!("effect_send_email.json", next()),
+        golden!("effect_open_ticket.json", next()),
     ]
 }
 
@@ -80,6 +81,7 @@ pub fn timeline() -> Vec<Golden<TimelineEntry>> {
         golden!("timeline_swept.json", next()),
         golden!("timeline_decided.json", next()),
         golden!("timeline_delivered.json", next()),
+        golden!("timeline_event_voicemail_left.json", next()),
     ]
 }
 
@@ -134,6 +136,7 @@ pub fn chat_case() -> Case {
             cancelled_at: Some(t("2026-03-02T09:50:00Z")),
         }),
         open_alerts: BTreeSet::from([AlertKey::Chat, AlertKey::FirstResponse]),
+        alert_responses: Default::default(),
         timers: BTreeMap::from([(TimerKind::ChatFallback, t("2026-03-02T10:00:00Z"))]),
         applied: FieldTimes {
             status: t("2026-03-02T09:00:00Z"),
@@ -180,6 +183,7 @@ pub fn ticket_case() -> Case {
         warned_at: None,
         chat_fallback: None,
         open_alerts: BTreeSet::from([AlertKey::Dispatch, AlertKey::OutOfHours]),
+        alert_responses: Default::default(),
         timers: BTreeMap::from([
             (TimerKind::FirstResponseWarning, t("2026-03-09T08:45:00Z")),
             (TimerKind::FirstResponse, t("2026-03-09T09:00:00Z")),
@@ -214,6 +218,8 @@ pub fn phone_case() -> Case {
                 recording_url: Some(
                     "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE0123".into(),
                 ),
+                // Written before the call lifecycle existed: the field is absent.
+                ended_without_message: false,
             }),
         },
         status: Status::Solved,
@@ -230,6 +236,7 @@ pub fn phone_case() -> Case {
         warned_at: None,
         chat_fallback: None,
         open_alerts: BTreeSet::new(),
+        alert_responses: Default::default(),
         timers: BTreeMap::new(),
         applied: FieldTimes {
             status: t("2026-03-07T02:20:00Z"),
@@ -271,6 +278,15 @@ fn effects_of(case: &Case) -> Vec<(&'static str, Effect)> {
             Effect::SendEmail {
                 email: EmailKind::ChatFallback,
                 to: "jane@example.org".into(),
+                context: context.clone(),
+            },
+        ),
+        (
+            "open_ticket",
+            Effect::OpenTicket {
+                ticket: TicketRequest {
+                    tags: vec!["voicemail".into(), "plan_24x7".into(), "enterprise".into()],
+                },
                 context,
             },
         ),
@@ -371,6 +387,13 @@ fn timeline_entries() -> Vec<(&'static str, TimelineEntry)> {
                     key: "intercom-215/first_response/trigger".into(),
                     outcome: "delivered: 202 dedup_key=intercom-215/first_response".into(),
                 },
+            },
+        ),
+        (
+            "event_voicemail_left",
+            TimelineEntry {
+                at,
+                kind: event(Change::VoicemailLeft),
             },
         ),
     ]

@@ -358,6 +358,7 @@ mod tests {
             warned_at: None,
             chat_fallback: None,
             open_alerts: BTreeSet::new(),
+            alert_responses: BTreeMap::new(),
             timers: BTreeMap::new(),
             applied: FieldTimes {
                 status: received,

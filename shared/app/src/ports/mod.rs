@@ -5,13 +5,17 @@
 pub mod clock;
 pub mod notify;
 pub mod store;
+pub mod tickets;
 pub mod timers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use notify::{Delivered, Mailer, NotifyError, Pager, SlackNotifier};
+pub use notify::{
+    ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
+};
 pub use store::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
     Destination, NewOutboxItem, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
     TimelineKind,
 };
+pub use tickets::{NoTicketSystem, TicketSystem};
 pub use timers::{TimerError, Timers};

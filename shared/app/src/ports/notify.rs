@@ -61,3 +61,22 @@ pub trait Mailer: Send + Sync + 'static {
         context: &AlertContext,
     ) -> impl Future<Output = Result<Delivered, NotifyError>> + Send;
 }
+
+/// Replies inside a customer's chat (Intercom), as our admin.
+pub trait ChatReplier: Send + Sync + 'static {
+    fn reply(
+        &self,
+        context: &AlertContext,
+        text: &str,
+    ) -> impl Future<Output = Result<Delivered, NotifyError>> + Send;
+}
+
+/// No chat API configured: a reply is recorded as not sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoChatReplies;
+
+impl ChatReplier for NoChatReplies {
+    async fn reply(&self, _context: &AlertContext, _text: &str) -> Result<Delivered, NotifyError> {
+        Ok(Delivered::NotConfigured)
+    }
+}

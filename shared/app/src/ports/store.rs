@@ -4,7 +4,7 @@
 //! contract test suite (the `store_contract` crate).
 
 use domain::Timestamp;
-use domain::case::{Case, CaseId, Change, Effect, TimerKind};
+use domain::case::{AlertAction, AlertKey, Case, CaseId, Change, Effect, TimerKind};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::time::Duration;
@@ -47,6 +47,15 @@ pub enum TimelineKind {
     Delivered {
         key: String,
         outcome: String,
+    },
+    /// The on-call engineer acknowledged or resolved one of our pages (PagerDuty).
+    AlertUpdated {
+        event_id: String,
+        occurred_at: Timestamp,
+        alert: AlertKey,
+        action: AlertAction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
 }
 
@@ -113,13 +122,19 @@ pub enum Destination {
     PagerDuty,
     Slack,
     Email,
+    /// The ticket system (Zendesk): voicemail tickets.
+    Tickets,
+    /// The chat (Intercom): the fallback's reply in the conversation.
+    Chat,
 }
 
 impl Destination {
-    pub const ALL: [Destination; 3] = [
+    pub const ALL: [Destination; 5] = [
         Destination::PagerDuty,
         Destination::Slack,
         Destination::Email,
+        Destination::Tickets,
+        Destination::Chat,
     ];
 
     /// The receiver that carries out `effect`.
@@ -128,6 +143,8 @@ impl Destination {
             Effect::Page { .. } | Effect::ResolvePage { .. } => Destination::PagerDuty,
             Effect::NotifySlack { .. } => Destination::Slack,
             Effect::SendEmail { .. } => Destination::Email,
+            Effect::OpenTicket { .. } => Destination::Tickets,
+            Effect::ReplyInChat { .. } => Destination::Chat,
         }
     }
 
@@ -137,6 +154,8 @@ impl Destination {
             Destination::PagerDuty => "pagerduty",
             Destination::Slack => "slack",
             Destination::Email => "email",
+            Destination::Tickets => "tickets",
+            Destination::Chat => "chat",
         }
     }
 

@@ -5,7 +5,9 @@ use super::names::{
     StoredAlertKey, StoredChannel, StoredPlan, StoredPriority, StoredStatus, StoredTimerKind,
 };
 use domain::Timestamp;
-use domain::case::{Case, CaseId, ClockState, FieldTimes, RequestFacts, Requester, Voicemail};
+use domain::case::{
+    AlertResponse, Case, CaseId, ClockState, FieldTimes, RequestFacts, Requester, Voicemail,
+};
 use domain::policy::Labels;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -51,6 +53,9 @@ pub struct StoredVoicemailV1 {
     pub duration_seconds: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_url: Option<String>,
+    /// Absent in documents written before the call lifecycle: `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ended_without_message: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -71,6 +76,46 @@ pub struct StoredFieldTimesV1 {
     pub priority: Timestamp,
     pub plan: Timestamp,
     pub labels: Timestamp,
+}
+
+/// How the on-call engineer answered one alert (PagerDuty acknowledgements and resolves).
+/// Optional in the case document: those written before it existed have none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAlertResponseV1 {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triggered_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+}
+
+impl From<&AlertResponse> for StoredAlertResponseV1 {
+    fn from(response: &AlertResponse) -> Self {
+        Self {
+            triggered_at: response.triggered_at,
+            acknowledged_at: response.acknowledged_at,
+            acknowledged_by: response.acknowledged_by.clone(),
+            resolved_at: response.resolved_at,
+            resolved_by: response.resolved_by.clone(),
+        }
+    }
+}
+
+impl From<StoredAlertResponseV1> for AlertResponse {
+    fn from(response: StoredAlertResponseV1) -> Self {
+        Self {
+            triggered_at: response.triggered_at,
+            acknowledged_at: response.acknowledged_at,
+            acknowledged_by: response.acknowledged_by,
+            resolved_at: response.resolved_at,
+            resolved_by: response.resolved_by,
+        }
+    }
 }
 
 /// The case document, version 1.
@@ -95,6 +140,8 @@ pub struct StoredCaseV1 {
     pub chat_fallback: Option<StoredClockV1>,
     #[serde(default)]
     pub open_alerts: Vec<StoredAlertKey>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alert_responses: BTreeMap<StoredAlertKey, StoredAlertResponseV1>,
     #[serde(default)]
     pub timers: BTreeMap<StoredTimerKind, Timestamp>,
     pub applied: StoredFieldTimesV1,
@@ -141,6 +188,7 @@ impl From<&RequestFacts> for StoredRequestV1 {
                     called: voicemail.called.clone(),
                     duration_seconds: voicemail.duration_seconds,
                     recording_url: voicemail.recording_url.clone(),
+                    ended_without_message: voicemail.ended_without_message,
                 }),
         }
     }
@@ -168,6 +216,7 @@ impl StoredRequestV1 {
                 called: voicemail.called.clone(),
                 duration_seconds: voicemail.duration_seconds,
                 recording_url: voicemail.recording_url.clone(),
+                ended_without_message: voicemail.ended_without_message,
             }),
         }
     }
@@ -210,6 +259,11 @@ impl From<&Case> for StoredCaseV1 {
             warned_at: case.warned_at,
             chat_fallback: case.chat_fallback.as_ref().map(StoredClockV1::from),
             open_alerts: case.open_alerts.iter().map(|&key| key.into()).collect(),
+            alert_responses: case
+                .alert_responses
+                .iter()
+                .map(|(&key, response)| (key.into(), response.into()))
+                .collect(),
             timers: case
                 .timers
                 .iter()
@@ -241,6 +295,11 @@ impl StoredCaseV1 {
             warned_at: self.warned_at,
             chat_fallback: self.chat_fallback.map(ClockState::from),
             open_alerts: self.open_alerts.into_iter().map(Into::into).collect(),
+            alert_responses: self
+                .alert_responses
+                .into_iter()
+                .map(|(key, response)| (key.into(), response.into()))
+                .collect(),
             timers: self
                 .timers
                 .into_iter()

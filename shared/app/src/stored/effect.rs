@@ -4,7 +4,7 @@ use super::StoredError;
 use super::case::{StoredRequestV1, case_id};
 use super::names::{StoredAlertKey, StoredEmailKind, StoredSeverity, StoredSlackKind};
 use domain::Timestamp;
-use domain::case::{AlertContext, Effect};
+use domain::case::{AlertContext, Effect, TicketRequest};
 use serde::{Deserialize, Serialize};
 
 /// What a notifier says about a case, captured when the effect was decided.
@@ -48,6 +48,16 @@ pub enum StoredEffectKindV1 {
     SendEmail {
         email: StoredEmailKind,
         to: String,
+        context: StoredAlertContextV1,
+    },
+    #[serde(rename = "reply_in_chat")]
+    ReplyInChat {
+        text: String,
+        context: StoredAlertContextV1,
+    },
+    #[serde(rename = "open_ticket")]
+    OpenTicket {
+        tags: Vec<String>,
         context: StoredAlertContextV1,
     },
 }
@@ -100,6 +110,14 @@ impl From<&Effect> for StoredEffectV1 {
                 to: to.clone(),
                 context: context.into(),
             },
+            Effect::ReplyInChat { text, context } => StoredEffectKindV1::ReplyInChat {
+                text: text.clone(),
+                context: context.into(),
+            },
+            Effect::OpenTicket { ticket, context } => StoredEffectKindV1::OpenTicket {
+                tags: ticket.tags.clone(),
+                context: context.into(),
+            },
         };
         Self {
             schema: super::SCHEMA,
@@ -130,6 +148,14 @@ impl StoredEffectV1 {
             StoredEffectKindV1::SendEmail { email, to, context } => Effect::SendEmail {
                 email: email.into(),
                 to,
+                context: context.into_domain()?,
+            },
+            StoredEffectKindV1::ReplyInChat { text, context } => Effect::ReplyInChat {
+                text,
+                context: context.into_domain()?,
+            },
+            StoredEffectKindV1::OpenTicket { tags, context } => Effect::OpenTicket {
+                ticket: TicketRequest { tags },
                 context: context.into_domain()?,
             },
         })

@@ -1,7 +1,7 @@
 //! The stored names of the domain's enums, spelled out once: a renamed or added domain variant
 //! fails to compile here instead of changing what is written.
 
-use domain::case::{AlertKey, EmailKind, SlackKind, Status, TimerKind};
+use domain::case::{AlertAction, AlertKey, EmailKind, SlackKind, Status, TimerKind};
 use domain::policy::{Channel, Plan, Priority, Severity};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +43,10 @@ stored_names!(StoredSeverity <-> Severity {
     Info = "info",
 });
 stored_names!(StoredStatus <-> Status { Open = "open", Solved = "solved" });
+stored_names!(StoredAlertAction <-> AlertAction {
+    Acknowledged = "acknowledged",
+    Resolved = "resolved",
+});
 stored_names!(StoredAlertKey <-> AlertKey {
     Dispatch = "dispatch",
     FirstResponse = "first_response",

@@ -2,7 +2,9 @@
 
 use super::StoredError;
 use super::case::StoredLabelsV1;
-use super::names::{StoredPlan, StoredPriority, StoredTimerKind};
+use super::names::{
+    StoredAlertAction, StoredAlertKey, StoredPlan, StoredPriority, StoredTimerKind,
+};
 use crate::ports::{TimelineEntry, TimelineKind};
 use domain::Timestamp;
 use domain::case::Change;
@@ -36,6 +38,15 @@ pub enum StoredTimelineKindV1 {
     Decided { key: String, effect: String },
     #[serde(rename = "delivered")]
     Delivered { key: String, outcome: String },
+    #[serde(rename = "alert_updated")]
+    AlertUpdated {
+        event_id: String,
+        occurred_at: Timestamp,
+        alert: StoredAlertKey,
+        action: StoredAlertAction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
 }
 
 /// The change a provider event reported.
@@ -63,6 +74,12 @@ pub enum StoredChangeV1 {
     Solved,
     #[serde(rename = "reopened")]
     Reopened,
+    #[serde(rename = "call_started")]
+    CallStarted,
+    #[serde(rename = "voicemail_left")]
+    VoicemailLeft,
+    #[serde(rename = "call_missed")]
+    CallMissed,
 }
 
 impl From<&Change> for StoredChangeV1 {
@@ -87,6 +104,9 @@ impl From<&Change> for StoredChangeV1 {
             },
             Change::Solved => StoredChangeV1::Solved,
             Change::Reopened => StoredChangeV1::Reopened,
+            Change::CallStarted => StoredChangeV1::CallStarted,
+            Change::VoicemailLeft => StoredChangeV1::VoicemailLeft,
+            Change::CallMissed => StoredChangeV1::CallMissed,
         }
     }
 }
@@ -111,6 +131,9 @@ impl From<StoredChangeV1> for Change {
             },
             StoredChangeV1::Solved => Change::Solved,
             StoredChangeV1::Reopened => Change::Reopened,
+            StoredChangeV1::CallStarted => Change::CallStarted,
+            StoredChangeV1::VoicemailLeft => Change::VoicemailLeft,
+            StoredChangeV1::CallMissed => Change::CallMissed,
         }
     }
 }
@@ -138,6 +161,19 @@ impl From<&TimelineEntry> for StoredTimelineEntryV1 {
             TimelineKind::Delivered { key, outcome } => StoredTimelineKindV1::Delivered {
                 key: key.clone(),
                 outcome: outcome.clone(),
+            },
+            TimelineKind::AlertUpdated {
+                event_id,
+                occurred_at,
+                alert,
+                action,
+                by,
+            } => StoredTimelineKindV1::AlertUpdated {
+                event_id: event_id.clone(),
+                occurred_at: *occurred_at,
+                alert: (*alert).into(),
+                action: (*action).into(),
+                by: by.clone(),
             },
         };
         Self {
@@ -168,6 +204,19 @@ impl StoredTimelineEntryV1 {
             StoredTimelineKindV1::Delivered { key, outcome } => {
                 TimelineKind::Delivered { key, outcome }
             }
+            StoredTimelineKindV1::AlertUpdated {
+                event_id,
+                occurred_at,
+                alert,
+                action,
+                by,
+            } => TimelineKind::AlertUpdated {
+                event_id,
+                occurred_at,
+                alert: alert.into(),
+                action: action.into(),
+                by,
+            },
         };
         Ok(TimelineEntry { at: self.at, kind })
     }

@@ -2,7 +2,7 @@
 
 use super::expressions::{invalid, key, names, sdk_error, values};
 use super::item::{CASE_SK, Item, PK, Reader, s};
-use super::{DynamoStore, MAX_BATCH_GET};
+use super::{CONCURRENT_BATCH_GETS, DynamoStore, MAX_BATCH_GET};
 use app::ports::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use std::collections::HashMap;
@@ -91,54 +91,78 @@ impl DynamoStore {
         Ok(items)
     }
 
-    /// Read the case items of `pks` (strongly consistent), in any order.
+    /// Read the case items of `pks` (strongly consistent), in any order: up to
+    /// [`CONCURRENT_BATCH_GETS`] `BatchGetItem` requests of 100 keys in flight, so that a
+    /// month of 10,000 cases costs the latency of about 13 requests, not of 100.
     pub(super) async fn cases_by_pk(
         &self,
         pks: &[String],
     ) -> Result<HashMap<String, Item>, StoreError> {
-        let mut found = HashMap::new();
-        for chunk in pks.chunks(MAX_BATCH_GET) {
-            let mut keys: Vec<_> = chunk.iter().map(|pk| key(pk, CASE_SK)).collect();
-            for round in 0u32.. {
-                if keys.is_empty() {
-                    break;
-                }
-                if round >= 8 {
+        let mut found = HashMap::with_capacity(pks.len());
+        let mut chunks = pks.chunks(MAX_BATCH_GET);
+        let mut in_flight = tokio::task::JoinSet::new();
+        loop {
+            while in_flight.len() < CONCURRENT_BATCH_GETS {
+                let Some(chunk) = chunks.next() else { break };
+                let (store, chunk) = (self.clone(), chunk.to_vec());
+                in_flight.spawn(async move { store.batch_get_cases(chunk).await });
+            }
+            // An early return drops the set, which aborts the requests still in flight.
+            match in_flight.join_next().await {
+                None => return Ok(found),
+                Some(Ok(items)) => found.extend(items?),
+                Some(Err(failed)) => {
                     return Err(StoreError::Unavailable(format!(
-                        "list cases: {} cases stayed unprocessed (throttled)",
-                        keys.len()
+                        "read cases: a batch read did not finish: {failed}"
                     )));
                 }
-                if round > 0 {
-                    tokio::time::sleep(Duration::from_millis(25 << round)).await;
-                }
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut keys)))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(invalid)?;
-                let output = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("read cases", &e))?;
-                for item in output
-                    .responses()
-                    .and_then(|tables| tables.get(&self.table))
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                {
-                    let pk = Reader::new(item, "case item").s(PK)?.to_owned();
-                    found.insert(pk, item.clone());
-                }
-                keys = output
-                    .unprocessed_keys()
-                    .and_then(|tables| tables.get(&self.table))
-                    .map(|unprocessed| unprocessed.keys().to_vec())
-                    .unwrap_or_default();
             }
+        }
+    }
+
+    /// One chunk of at most 100 case items; unprocessed keys are asked for again with backoff.
+    async fn batch_get_cases(&self, pks: Vec<String>) -> Result<Vec<(String, Item)>, StoreError> {
+        let mut found = Vec::with_capacity(pks.len());
+        let mut keys: Vec<_> = pks.iter().map(|pk| key(pk, CASE_SK)).collect();
+        for round in 0u32.. {
+            if keys.is_empty() {
+                break;
+            }
+            if round >= 8 {
+                return Err(StoreError::Unavailable(format!(
+                    "list cases: {} cases stayed unprocessed (throttled)",
+                    keys.len()
+                )));
+            }
+            if round > 0 {
+                tokio::time::sleep(Duration::from_millis(25 << round)).await;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut keys)))
+                .consistent_read(true)
+                .build()
+                .map_err(invalid)?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| sdk_error("read cases", &e))?;
+            for item in output
+                .responses()
+                .and_then(|tables| tables.get(&self.table))
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let pk = Reader::new(item, "case item").s(PK)?.to_owned();
+                found.push((pk, item.clone()));
+            }
+            keys = output
+                .unprocessed_keys()
+                .and_then(|tables| tables.get(&self.table))
+                .map(|unprocessed| unprocessed.keys().to_vec())
+                .unwrap_or_default();
         }
         Ok(found)
     }

@@ -199,6 +199,24 @@ pub enum Effect {
         to: String,
         context: AlertContext,
     },
+    /// Post `text` in the chat's conversation as our admin (the chat fallback offer).
+    ReplyInChat {
+        text: String,
+        context: AlertContext,
+    },
+    /// Open a ticket for the case in the ticket system (Zendesk), exactly once: its
+    /// `external_id` is the case id. Decided for every voicemail.
+    OpenTicket {
+        ticket: TicketRequest,
+        context: AlertContext,
+    },
+}
+
+/// The ticket the state machine asks for, in the policy's terms; the adapter renders it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRequest {
+    /// `voicemail` and the plan's tags.
+    pub tags: Vec<String>,
 }
 
 impl Effect {
@@ -210,6 +228,8 @@ impl Effect {
             Effect::ResolvePage { alert } => format!("{}/resolve", alert.dedup_key(case)),
             Effect::NotifySlack { message, .. } => format!("{case}/slack/{}", message.as_str()),
             Effect::SendEmail { email, .. } => format!("{case}/email/{}", email.as_str()),
+            Effect::ReplyInChat { .. } => format!("{case}/chat_reply/fallback"),
+            Effect::OpenTicket { .. } => format!("{case}/ticket"),
         }
     }
 
@@ -219,7 +239,10 @@ impl Effect {
     pub fn delivery_lane(&self, case: &CaseId) -> String {
         match self {
             Effect::Page { alert, .. } | Effect::ResolvePage { alert } => alert.dedup_key(case),
-            Effect::NotifySlack { .. } | Effect::SendEmail { .. } => self.idempotency_key(case),
+            Effect::NotifySlack { .. }
+            | Effect::SendEmail { .. }
+            | Effect::ReplyInChat { .. }
+            | Effect::OpenTicket { .. } => self.idempotency_key(case),
         }
     }
 }

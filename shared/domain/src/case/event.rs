@@ -18,9 +18,13 @@ pub struct Voicemail {
     pub caller: String,
     pub called: String,
     pub duration_seconds: u32,
-    /// `None` when the caller left no message (a missed call).
+    /// A link that plays the message (`None` while the call runs, and when the caller left
+    /// no message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_url: Option<String>,
+    /// The call ended without a message (a missed call), and that was reported.
+    #[serde(default)]
+    pub ended_without_message: bool,
 }
 
 /// What was asked, where and by whom: the request fields that a case, a provider's snapshot and
@@ -84,6 +88,13 @@ pub enum Change {
     },
     Solved,
     Reopened,
+    /// A call reached the support line (Twilio's voice webhook): the case starts, nothing is
+    /// said yet. The snapshot's voicemail names the caller and the line called.
+    CallStarted,
+    /// The caller left a message: the snapshot's voicemail has the recording.
+    VoicemailLeft,
+    /// The call ended without a message (the `<Record>` action or the recording was empty).
+    CallMissed,
 }
 
 /// One normalized provider event.

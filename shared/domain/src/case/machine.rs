@@ -1,8 +1,9 @@
 //! The state machine: `(case, input, now) -> (case, effects)`, with no I/O and no clock.
 
+use super::phone;
 use super::{
     AlertContext, AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockState, Effect,
-    EmailKind, FieldTimes, Input, SlackKind, Status, TimerChange, TimerKind,
+    FieldTimes, Input, SlackKind, Status, TimerChange, TimerKind,
 };
 use crate::calendar::CalendarError;
 use crate::deadlines::Request;
@@ -86,17 +87,21 @@ pub fn decide(
 
 fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), DecideError> {
     let facts = &event.snapshot;
+    let mut request_facts = facts.request.clone();
+    if request_facts.channel == Channel::Phone {
+        request_facts.priority = phone::priority(&request_facts);
+    }
     let request = Request {
-        received: facts.request.received,
-        plan: facts.request.plan,
-        priority: facts.request.priority,
-        channel: facts.request.channel,
+        received: request_facts.received,
+        plan: request_facts.plan,
+        priority: request_facts.priority,
+        channel: request_facts.channel,
     };
     let deadlines = policy.deadlines(&request)?;
     let applied_at = event.occurred_at;
     let mut case = Case {
         id: event.case_id.clone(),
-        request: facts.request.clone(),
+        request: request_facts,
         status: Status::Open,
         assignee: None,
         out_of_hours: deadlines.out_of_hours,
@@ -106,36 +111,14 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         warned_at: None,
         chat_fallback: deadlines.chat_fallback_at.map(ClockState::new),
         open_alerts: Default::default(),
+        alert_responses: BTreeMap::new(),
         timers: BTreeMap::new(),
         applied: FieldTimes::all(applied_at),
         last_event_at: applied_at,
     };
     let mut effects = Vec::new();
-    let missed_call = facts.request.channel == Channel::Phone
-        && facts
-            .request
-            .voicemail
-            .as_ref()
-            .is_none_or(|voicemail| voicemail.recording_url.is_none());
-
-    if missed_call {
-        // Nothing to answer: report it and track no clocks.
-        notify(&case, SlackKind::MissedCall, &mut effects);
-        close(&mut case, applied_at, &mut effects);
-        return Ok((case, effects));
-    }
-
     match facts.request.channel {
-        Channel::Phone => {
-            // The phone is for emergencies: page at any hour, critical.
-            page(
-                &mut case,
-                AlertKey::Voicemail,
-                Severity::Critical,
-                &mut effects,
-            );
-            notify(&case, SlackKind::Voicemail, &mut effects);
-        }
+        Channel::Phone => phone::open(policy, &mut case, event, &mut effects),
         Channel::Chat => {
             notify(&case, SlackKind::NewChat, &mut effects);
             if !case.out_of_hours {
@@ -180,7 +163,12 @@ fn apply(
     effects: &mut Vec<Effect>,
 ) -> Result<(), DecideError> {
     let at = event.occurred_at;
+    phone::adopt_ticket_link(case, event);
+    if phone::apply(policy, case, event, effects)? {
+        return Ok(());
+    }
     match &event.change {
+        Change::CallStarted | Change::VoicemailLeft | Change::CallMissed => {}
         Change::Opened | Change::Observed | Change::CustomerReplied => {}
         Change::Assigned { assignee } => {
             if at >= case.applied.assignment {
@@ -229,7 +217,7 @@ fn apply(
 }
 
 /// A priority or plan change moves every unmet deadline, computed from the original receipt.
-fn recompute_deadlines(policy: &Policy, case: &mut Case) -> Result<(), DecideError> {
+pub(super) fn recompute_deadlines(policy: &Policy, case: &mut Case) -> Result<(), DecideError> {
     let deadlines = policy.deadlines(&case.deadline_request())?;
     if let (Some(clock), Some(due)) = (case.dispatch.as_mut(), deadlines.dispatch_due)
         && clock.is_pending()
@@ -319,19 +307,7 @@ fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: 
         .filter(|c| c.is_pending() && c.due <= now)
     {
         clock.breached_at = Some(now);
-        let email = case
-            .request
-            .requester
-            .as_ref()
-            .and_then(|r| r.email.clone());
-        match email {
-            Some(to) => effects.push(Effect::SendEmail {
-                email: EmailKind::ChatFallback,
-                to,
-                context: AlertContext::of(case),
-            }),
-            None => notify(case, SlackKind::ChatFallbackImpossible, effects),
-        }
+        super::chat_handover::fall_back(policy, case, now, effects);
     }
 }
 
@@ -388,7 +364,20 @@ fn sync_timers(case: &mut Case, now: Timestamp) -> Vec<TimerChange> {
     changes
 }
 
-fn page(case: &mut Case, alert: AlertKey, severity: Severity, effects: &mut Vec<Effect>) {
+pub(super) fn page(
+    case: &mut Case,
+    alert: AlertKey,
+    severity: Severity,
+    effects: &mut Vec<Effect>,
+) {
+    // A person resolved this alert's incident: the same clock never pages again.
+    if case
+        .alert_responses
+        .get(&alert)
+        .is_some_and(|response| response.resolved_by_person())
+    {
+        return;
+    }
     if case.open_alerts.insert(alert) {
         effects.push(Effect::Page {
             alert,
@@ -404,7 +393,7 @@ fn resolve(case: &mut Case, alert: AlertKey, effects: &mut Vec<Effect>) {
     }
 }
 
-fn notify(case: &Case, message: SlackKind, effects: &mut Vec<Effect>) {
+pub(super) fn notify(case: &Case, message: SlackKind, effects: &mut Vec<Effect>) {
     effects.push(Effect::NotifySlack {
         message,
         context: AlertContext::of(case),

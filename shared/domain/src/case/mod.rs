@@ -1,13 +1,20 @@
 //! A case: one tracked request (a Zendesk ticket, an Intercom conversation, a voicemail), its
 //! clocks, and the pure state machine that moves it (docs/policy.md sections 4 and 5).
 
+mod alert_response;
+mod chat_handover;
 mod effect;
 mod event;
 mod machine;
+mod phone;
 
-pub use effect::{AlertContext, AlertKey, Effect, EmailKind, SlackKind, TimerChange, TimerKind};
+pub use alert_response::{AlertAction, AlertResponse, AlertUpdate, apply_alert_update};
+pub use effect::{
+    AlertContext, AlertKey, Effect, EmailKind, SlackKind, TicketRequest, TimerChange, TimerKind,
+};
 pub use event::{CaseEvent, CaseFacts, Change, Input, RequestFacts, Requester, Voicemail};
 pub use machine::{DecideError, Decision, decide};
+pub use phone::{UNKNOWN_NUMBER, VOICEMAIL_TAG};
 
 use crate::deadlines::Request;
 use jiff::Timestamp;
@@ -182,6 +189,9 @@ pub struct Case {
     /// Alerts triggered and not yet resolved.
     #[serde(default)]
     pub open_alerts: BTreeSet<AlertKey>,
+    /// How the on-call engineer answered each alert (PagerDuty acknowledgements and resolves).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alert_responses: BTreeMap<AlertKey, AlertResponse>,
     /// Timers this case has asked for, by kind, at the instant asked.
     #[serde(default)]
     pub timers: BTreeMap<TimerKind, Timestamp>,

@@ -75,6 +75,8 @@ const MIGRATIONS: &[&str] = &[
         WHEN 'resolve_page' THEN 'pagerduty'
         WHEN 'notify_slack' THEN 'slack'
         WHEN 'send_email' THEN 'email'
+        WHEN 'open_ticket' THEN 'tickets'
+        WHEN 'reply_in_chat' THEN 'chat'
         ELSE '' END;
     CREATE INDEX outbox_pending_by_destination ON outbox (destination, seq)
         WHERE state = 'pending';

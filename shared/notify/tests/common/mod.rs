@@ -77,6 +77,7 @@ pub fn voicemail() -> AlertContext {
                 called: "+4940999000".into(),
                 duration_seconds: 65,
                 recording_url: Some("https://api.twilio.com/Recordings/RE42".into()),
+                ended_without_message: false,
             }),
         },
         dispatch_due: None,

@@ -182,6 +182,10 @@ impl IntercomHandler {
         };
 
         let mut snapshot = self.snapshot(conversation)?;
+        snapshot.request.link = notification
+            .app_id
+            .as_deref()
+            .and_then(|app| inbox_link(app, conversation_id));
         let change = match topic {
             Topic::UserCreated => Change::Opened,
             Topic::AdminReplied => {
@@ -255,8 +259,11 @@ impl IntercomHandler {
             .map(|seconds| unix(seconds, "statistics.first_admin_reply_at"))
             .transpose()?;
         let source = conversation.source.as_ref();
+        // Chats rarely have a title: then the customer's first message, trimmed, says what
+        // the alert is about.
         let subject = nonempty(conversation.title.as_deref())
-            .or_else(|| nonempty(source.and_then(|s| s.subject.as_deref())));
+            .or_else(|| nonempty(source.and_then(|s| s.subject.as_deref())))
+            .or_else(|| first_message(source.and_then(|s| s.body.as_deref())));
         let requester = source
             .and_then(|s| s.author.as_ref())
             .filter(|author| !matches!(author.kind.as_deref(), Some("admin" | "bot" | "team")))
@@ -347,6 +354,60 @@ fn unix(seconds: i64, field: &str) -> Result<Timestamp, Rejection> {
     })
 }
 
+/// How much of the first message a subject keeps (characters).
+const FIRST_MESSAGE_CHARS: usize = 200;
+
+/// The conversation in the Intercom inbox; `None` for an app id that is not one (it goes into
+/// a URL).
+fn inbox_link(app_id: &str, conversation_id: &str) -> Option<String> {
+    let app_id = app_id.trim();
+    let valid = !app_id.is_empty()
+        && app_id.len() <= 64
+        && app_id.bytes().all(|b| b.is_ascii_alphanumeric());
+    valid.then(|| {
+        format!("https://app.intercom.com/a/inbox/{app_id}/inbox/conversation/{conversation_id}")
+    })
+}
+
+/// The text of an HTML message body on one line: tags dropped (a block or a `<br>` becomes a
+/// space), the common entities decoded, whitespace collapsed, cut to
+/// [`FIRST_MESSAGE_CHARS`] characters with `…`.
+fn first_message(html: Option<&str>) -> Option<String> {
+    let html = html?;
+    let mut text = String::with_capacity(html.len().min(4 * FIRST_MESSAGE_CHARS));
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let decoded = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let words: Vec<&str> = decoded.split_whitespace().collect();
+    let line = words.join(" ");
+    if line.is_empty() {
+        return None;
+    }
+    if line.chars().count() <= FIRST_MESSAGE_CHARS {
+        return Some(line);
+    }
+    let mut cut: String = line.chars().take(FIRST_MESSAGE_CHARS - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    Some(cut)
+}
+
 fn nonempty(text: Option<&str>) -> Option<String> {
     text.map(str::trim)
         .filter(|text| !text.is_empty())
@@ -355,4 +416,35 @@ fn nonempty(text: Option<&str>) -> Option<String> {
 
 fn missing(field: &str) -> Rejection {
     Rejection::malformed(PROVIDER, format_args!("missing field `{field}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_message_is_plain_text_on_one_line_and_trimmed() {
+        assert_eq!(
+            first_message(Some(
+                "<p>Shop&nbsp;is <b>down</b></p><p>since 10:00 &amp; more</p>"
+            )),
+            Some("Shop is down since 10:00 & more".to_owned())
+        );
+        assert_eq!(first_message(Some("<p> </p>")), None);
+        assert_eq!(first_message(None), None);
+        let long = format!("<p>{}</p>", "ä".repeat(500));
+        let cut = first_message(Some(&long)).unwrap();
+        assert_eq!(cut.chars().count(), FIRST_MESSAGE_CHARS);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn only_a_plain_app_id_makes_an_inbox_link() {
+        assert_eq!(
+            inbox_link("a86dr8yl", "1295").as_deref(),
+            Some("https://app.intercom.com/a/inbox/a86dr8yl/inbox/conversation/1295")
+        );
+        assert_eq!(inbox_link("a86/../x", "1295"), None);
+        assert_eq!(inbox_link(" ", "1295"), None);
+    }
 }

@@ -9,6 +9,9 @@ use serde_json::value::RawValue;
 #[derive(Debug, Deserialize)]
 pub(super) struct Notification<'a> {
     pub topic: String,
+    /// The workspace: part of a conversation's link in the Intercom inbox.
+    #[serde(default)]
+    pub app_id: Option<String>,
     /// Null on `ping`, and possibly elsewhere: then we derive one.
     #[serde(default)]
     pub id: Option<Id>,
@@ -72,6 +75,9 @@ pub(super) struct Source {
     pub author: Option<Author>,
     #[serde(default)]
     pub subject: Option<String>,
+    /// The customer's first message, as HTML.
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,4 +1,7 @@
-//! Twilio voicemail: the recording status callback, described in docs/providers/twilio.md.
+//! Twilio's support line, described in docs/providers/twilio.md: the voice webhook (a call
+//! comes in: the case `twilio-<CallSid>` starts and the caller hears the greeting and is
+//! recorded), the `<Record>` action (the call ends; without a message it is a missed call) and
+//! the recording status callback (the voicemail, found by `CallSid`).
 //!
 //! Signature: `X-Twilio-Signature = base64(HMAC-SHA1(auth token, public URL + every POST
 //! parameter sorted by name then value, as name + value URL-decoded))`. Behind API Gateway the
@@ -12,18 +15,34 @@ mod wire;
 use crate::config::{self, ConfigError};
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
 use crate::{Classifier, Webhook, signature};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Status, Voicemail};
-use domain::policy::{Channel, Labels, Priority};
+use domain::case::{
+    CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status, UNKNOWN_NUMBER,
+    Voicemail,
+};
+use domain::policy::{Channel, Labels, Policy, Priority};
 use env_config::Secret;
 use http::Method;
 use jiff::Timestamp;
 use jiff::fmt::rfc2822::DateTimeParser;
-use wire::RecordingCallback;
+use wire::{RecordingCallback, VoiceRequest};
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
 const PROVIDER: &str = "twilio";
-const UNKNOWN_NUMBER: &str = "unknown";
+
+/// The routes Twilio calls, under `PUBLIC_BASE_URL`.
+pub const VOICE_PATH: &str = "/webhooks/twilio/voice";
+pub const RECORD_ACTION_PATH: &str = "/webhooks/twilio/voice/goodbye";
+pub const RECORDING_PATH: &str = "/webhooks/twilio/recording";
+
+/// What a voice request becomes: the event to store and the TwiML to answer with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceAnswer {
+    /// `None` for a request that changes nothing (the action after a message, whose recording
+    /// callback carries the voicemail too, still gives one).
+    pub event: Option<CaseEvent>,
+    pub twiml: String,
+}
 static RFC2822: DateTimeParser = DateTimeParser::new();
 
 /// The public base URL Twilio was given, e.g. `https://api.example.com/prod`: scheme, host,
@@ -73,6 +92,11 @@ impl PublicBaseUrl {
             port,
             prefix: prefix.trim_end_matches('/').to_owned(),
         })
+    }
+
+    /// The absolute URL of one of our routes, as configured (what TwiML names).
+    pub fn url(&self, path: &str) -> String {
+        self.with_port(self.port, path)
     }
 
     /// The path prefix (`/support`, or empty): an API mapping's base path or a stage, which
@@ -166,8 +190,171 @@ impl TwilioHandler {
         Self { config, classifier }
     }
 
-    /// Verify, parse and normalize one request. POST only (the callback's default method).
+    /// The recording status callback: verify, parse and normalize. POST only (the
+    /// callback's default method).
     pub fn handle(&self, request: &RawRequest<'_>, now: Timestamp) -> Result<Intake, Rejection> {
+        let pairs = self.authenticated(request)?;
+        let callback = RecordingCallback::try_from(pairs)
+            .map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
+        crate::plausible::check(PROVIDER, self.normalize(callback, now)?, now)
+    }
+
+    /// The voice webhook ("a call comes in"): the call starts its case, and the caller hears
+    /// the greeting of the `[phone]` policy (in or out of office hours) and is recorded.
+    pub fn handle_voice(
+        &self,
+        request: &RawRequest<'_>,
+        now: Timestamp,
+        policy: &Policy,
+    ) -> Result<VoiceAnswer, Rejection> {
+        let voice = self.voice_request(request)?;
+        let event = self.call_event(&voice, Change::CallStarted, "call", now)?;
+        let texts = policy.phone.texts();
+        let greeting = if policy.business.is_open(now) {
+            &texts.in_hours
+        } else {
+            &texts.out_of_hours
+        };
+        let base = &self.config.public_base_url;
+        let twiml = twiml::voicemail_prompt(&twiml::VoicemailPrompt {
+            language: policy.phone.language,
+            greeting,
+            max_length: policy.phone.max_message,
+            recording_status_callback: &base.url(RECORDING_PATH),
+            action: &base.url(RECORD_ACTION_PATH),
+        });
+        Ok(VoiceAnswer {
+            event: Some(event),
+            twiml,
+        })
+    }
+
+    /// The `<Record>` action (and the redirect after an empty recording): thank the caller and
+    /// hang up. With a message it is the voicemail (whichever of this and the recording
+    /// callback comes first); without one (`RecordingUrl` absent or `RecordingDuration` 0) a
+    /// missed call.
+    pub fn handle_record_action(
+        &self,
+        request: &RawRequest<'_>,
+        now: Timestamp,
+        policy: &Policy,
+    ) -> Result<VoiceAnswer, Rejection> {
+        let mut voice = self.voice_request(request)?;
+        let duration = match voice.recording_duration.as_deref() {
+            Some(text) => parse_duration(text)?,
+            None => 0,
+        };
+        let change = match voice.recording_url.as_deref() {
+            Some(url) if duration > 0 => {
+                voice.recording_url = Some(playable(url)?);
+                Change::VoicemailLeft
+            }
+            _ => {
+                voice.recording_url = None;
+                Change::CallMissed
+            }
+        };
+        let mut event = self.call_event(&voice, change, "action", now)?;
+        if let Some(voicemail) = event.snapshot.request.voicemail.as_mut() {
+            voicemail.duration_seconds = duration;
+        }
+        let texts = policy.phone.texts();
+        Ok(VoiceAnswer {
+            event: Some(crate::bounded::event(event)),
+            twiml: twiml::goodbye(policy.phone.language, &texts.goodbye),
+        })
+    }
+
+    fn voice_request(&self, request: &RawRequest<'_>) -> Result<VoiceRequest, Rejection> {
+        let pairs = self.authenticated(request)?;
+        let voice = VoiceRequest::try_from(pairs)
+            .map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
+        if let Some(account) = &voice.account_sid {
+            check_sid("AccountSid", "AC", account)?;
+        }
+        Ok(voice)
+    }
+
+    /// The call's event: case `twilio-<CallSid>`, the caller and the line from `From`/`To`.
+    fn call_event(
+        &self,
+        voice: &VoiceRequest,
+        change: Change,
+        step: &str,
+        now: Timestamp,
+    ) -> Result<CaseEvent, Rejection> {
+        let call_sid = voice
+            .call_sid
+            .as_deref()
+            .ok_or_else(|| missing("CallSid"))?;
+        check_sid("CallSid", "CA", call_sid)?;
+        let case_id = CaseId::for_provider(PROVIDER, call_sid)
+            .map_err(|error| Rejection::malformed(PROVIDER, error))?;
+        let caller = voice
+            .from
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
+        let called = voice
+            .to
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
+        let snapshot = self.phone_facts(
+            now,
+            Voicemail {
+                caller,
+                called,
+                duration_seconds: 0,
+                recording_url: voice.recording_url.clone(),
+                ended_without_message: false,
+            },
+            voice.caller_name.clone(),
+        );
+        Ok(crate::bounded::event(CaseEvent {
+            case_id,
+            event_id: format!("{call_sid}:{step}"),
+            occurred_at: now,
+            change,
+            snapshot,
+        }))
+    }
+
+    /// The facts of a call; the state machine decides subject and priority.
+    fn phone_facts(
+        &self,
+        received: Timestamp,
+        voicemail: Voicemail,
+        caller_name: Option<String>,
+    ) -> CaseFacts {
+        CaseFacts {
+            request: RequestFacts {
+                channel: Channel::Phone,
+                plan: self
+                    .classifier
+                    .plans
+                    .plan_for_called_number(&voicemail.called),
+                priority: if voicemail.recording_url.is_some() {
+                    Priority::Urgent
+                } else {
+                    Priority::Normal
+                },
+                received,
+                labels: Labels::default(),
+                subject: None,
+                requester: caller_name.map(|name| Requester {
+                    name: Some(name),
+                    email: None,
+                }),
+                link: None,
+                voicemail: Some(voicemail),
+            },
+            status: Status::Open,
+            assignee: None,
+            first_response_at: None,
+        }
+    }
+
+    /// Method, size and signature; then the strictly decoded parameters.
+    fn authenticated(&self, request: &RawRequest<'_>) -> Result<Vec<(String, String)>, Rejection> {
         request.require_method(&[Method::POST], "POST")?;
         request.require_size(self.config.body_limit)?;
         // Twilio signs the decoded parameters, so decoding comes first; its result is only
@@ -178,10 +365,7 @@ impl TwilioHandler {
             Err(_) => wire::signed_params(&wire::decode_lenient(request.body)),
         };
         self.verify(request, &signed)?;
-        let pairs = decoded.map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
-        let callback = RecordingCallback::try_from(pairs)
-            .map_err(|reason| Rejection::malformed(PROVIDER, reason))?;
-        crate::plausible::check(PROVIDER, self.normalize(callback, now)?, now)
+        decoded.map_err(|reason| Rejection::malformed(PROVIDER, reason))
     }
 
     fn verify(&self, request: &RawRequest<'_>, params: &str) -> Result<(), Rejection> {
@@ -213,13 +397,10 @@ impl TwilioHandler {
         // be re-split ("RecordingSid=RE…RecordingSource" + "RecordVerb"); only well-formed sids
         // make that harmless.
         check_sid("RecordingSid", "RE", &sid)?;
-        for (name, prefix, value) in [
-            ("AccountSid", "AC", &callback.account_sid),
-            ("CallSid", "CA", &callback.call_sid),
-        ] {
-            if let Some(value) = value {
-                check_sid(name, prefix, value)?;
-            }
+        let call_sid = callback.call_sid.ok_or_else(|| missing("CallSid"))?;
+        check_sid("CallSid", "CA", &call_sid)?;
+        if let Some(account) = &callback.account_sid {
+            check_sid("AccountSid", "AC", account)?;
         }
         let status = callback
             .recording_status
@@ -229,13 +410,7 @@ impl TwilioHandler {
                 let url = callback
                     .recording_url
                     .ok_or_else(|| missing("RecordingUrl"))?;
-                if !(url.starts_with("https://") || url.starts_with("http://")) {
-                    return Err(Rejection::malformed(
-                        PROVIDER,
-                        "RecordingUrl is not an http(s) URL",
-                    ));
-                }
-                Some(url)
+                Some(playable(&url)?)
             }
             "absent" => None,
             other => {
@@ -244,13 +419,15 @@ impl TwilioHandler {
                 return Ok(Intake::Ignored { reason });
             }
         };
-        let case_id = CaseId::for_provider(PROVIDER, &sid)
+        let case_id = CaseId::for_provider(PROVIDER, &call_sid)
             .map_err(|error| Rejection::malformed(PROVIDER, error))?;
         let duration_seconds = match (callback.recording_duration.as_deref(), &recording_url) {
             (Some(text), _) => parse_duration(text)?,
             (None, None) => 0,
             (None, Some(_)) => return Err(missing("RecordingDuration")),
         };
+        // A recording of nothing (trimmed silence) is no message.
+        let recording_url = recording_url.filter(|_| duration_seconds > 0);
         let received = match callback.recording_start_time.as_deref() {
             Some(text) => RFC2822.parse_timestamp(text).map_err(|error| {
                 Rejection::malformed(
@@ -263,46 +440,30 @@ impl TwilioHandler {
             })?,
             None => now,
         };
-        let caller = callback
-            .from
-            .or(callback.caller)
-            .unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
-        let called = callback
-            .to
-            .or(callback.called)
-            .unwrap_or_else(|| UNKNOWN_NUMBER.to_owned());
-        let subject = match recording_url {
-            Some(_) => format!("Voicemail from {caller}"),
-            None => format!("Missed call from {caller}"),
+        let change = if recording_url.is_some() {
+            Change::VoicemailLeft
+        } else {
+            Change::CallMissed
         };
-        let snapshot = CaseFacts {
-            request: RequestFacts {
-                channel: Channel::Phone,
-                plan: self.classifier.plans.plan_for_called_number(&called),
-                // The phone line is for emergencies.
-                priority: Priority::Urgent,
-                received,
-                labels: Labels::default(),
-                subject: Some(subject),
-                requester: None,
-                link: None,
-                voicemail: Some(Voicemail {
-                    caller,
-                    called,
-                    duration_seconds,
-                    recording_url,
-                }),
+        // The callback names neither caller nor line: the call start (same case) knows them;
+        // a recording of a call never seen still makes a case, with both unknown.
+        let snapshot = self.phone_facts(
+            received,
+            Voicemail {
+                caller: UNKNOWN_NUMBER.to_owned(),
+                called: UNKNOWN_NUMBER.to_owned(),
+                duration_seconds,
+                recording_url,
+                ended_without_message: false,
             },
-            status: Status::Open,
-            assignee: None,
-            first_response_at: None,
-        };
+            None,
+        );
         // Raw strings become domain values here: bounded, so that no case outgrows its item.
         Ok(Intake::Accepted(vec![crate::bounded::event(CaseEvent {
             case_id,
             event_id: format!("{sid}:{status}"),
             occurred_at: received,
-            change: Change::Opened,
+            change,
             snapshot,
         })]))
     }
@@ -325,6 +486,23 @@ pub fn sign(auth_token: &Secret, url: &str, body: &[u8]) -> String {
         auth_token.expose().as_bytes(),
         &[url.as_bytes(), params.as_bytes()],
     )
+}
+
+/// The recording as a link that plays on a phone: Twilio serves `<RecordingUrl>.mp3` (the
+/// bare URL is a WAV file).
+fn playable(url: &str) -> Result<String, Rejection> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(Rejection::malformed(
+            PROVIDER,
+            "RecordingUrl is not an http(s) URL",
+        ));
+    }
+    let url = url.trim_end_matches(".wav");
+    Ok(if url.ends_with(".mp3") {
+        url.to_owned()
+    } else {
+        format!("{url}.mp3")
+    })
 }
 
 /// Whole seconds; Twilio reports `-1` or `0` for recordings that hold nothing.

@@ -17,19 +17,18 @@ const SILENCE_TIMEOUT_SECONDS: u64 = 5;
 pub struct VoicemailPrompt<'a> {
     pub language: Language,
     pub greeting: &'a str,
-    /// Said when the caller left no message (Twilio skips the `action` for an empty recording
-    /// and goes on with the next verb).
-    pub goodbye: &'a str,
     /// Whole seconds; at least one.
     pub max_length: Duration,
     /// Absolute URL of the recording status callback (`…/webhooks/twilio/recording`).
     pub recording_status_callback: &'a str,
-    /// Absolute URL Twilio requests when the message is recorded; it answers [`goodbye`].
+    /// Absolute URL Twilio requests when the message is recorded; it answers [`goodbye`]. Twilio
+    /// skips the action for an empty recording and goes on with the next verb, a `<Redirect>`
+    /// to the same URL: so the call always ends there, with or without a message.
     pub action: &'a str,
 }
 
 /// `<Say>` greeting, `<Record>` with trimmed silence, a maximum length and the status callback
-/// for completed recordings, then a polite end for callers who said nothing.
+/// for completed recordings, then the action's polite end for callers who said nothing.
 pub fn voicemail_prompt(prompt: &VoicemailPrompt<'_>) -> String {
     let voice = say_language(prompt.language);
     let max_length = prompt.max_length.as_secs().max(1);
@@ -37,11 +36,10 @@ pub fn voicemail_prompt(prompt: &VoicemailPrompt<'_>) -> String {
     // Writing to a String cannot fail.
     let _ = write!(
         xml,
-        r#"<Say language="{voice}">{greeting}</Say><Record action="{action}" method="POST" maxLength="{max_length}" timeout="{SILENCE_TIMEOUT_SECONDS}" playBeep="true" trim="trim-silence" recordingStatusCallback="{callback}" recordingStatusCallbackMethod="POST" recordingStatusCallbackEvent="completed"/><Say language="{voice}">{goodbye}</Say><Hangup/></Response>"#,
+        r#"<Say language="{voice}">{greeting}</Say><Record action="{action}" method="POST" maxLength="{max_length}" timeout="{SILENCE_TIMEOUT_SECONDS}" playBeep="true" trim="trim-silence" recordingStatusCallback="{callback}" recordingStatusCallbackMethod="POST" recordingStatusCallbackEvent="completed"/><Redirect method="POST">{action}</Redirect></Response>"#,
         greeting = escape(prompt.greeting),
         action = escape(prompt.action),
         callback = escape(prompt.recording_status_callback),
-        goodbye = escape(prompt.goodbye),
     );
     xml
 }
@@ -89,23 +87,22 @@ mod tests {
         VoicemailPrompt {
             language: Language::German,
             greeting: "Willkommen beim Support. Bitte sprechen Sie nach dem Signalton.",
-            goodbye: "Auf Wiederhören.",
             max_length: Duration::from_secs(180),
             recording_status_callback: "https://sla.example.com/prod/webhooks/twilio/recording",
-            action: "https://sla.example.com/prod/webhooks/twilio/voice",
+            action: "https://sla.example.com/prod/webhooks/twilio/voice/goodbye",
         }
     }
 
     #[test]
-    fn the_prompt_greets_records_with_the_status_callback_and_ends_politely() {
+    fn the_prompt_greets_records_with_the_status_callback_and_always_ends_at_the_action() {
         assert_eq!(
             voicemail_prompt(&prompt()),
             concat!(
                 r#"<?xml version="1.0" encoding="UTF-8"?><Response>"#,
                 r#"<Say language="de-DE">Willkommen beim Support. Bitte sprechen Sie nach dem Signalton.</Say>"#,
-                r#"<Record action="https://sla.example.com/prod/webhooks/twilio/voice" method="POST" maxLength="180" timeout="5" playBeep="true" trim="trim-silence" "#,
+                r#"<Record action="https://sla.example.com/prod/webhooks/twilio/voice/goodbye" method="POST" maxLength="180" timeout="5" playBeep="true" trim="trim-silence" "#,
                 r#"recordingStatusCallback="https://sla.example.com/prod/webhooks/twilio/recording" recordingStatusCallbackMethod="POST" recordingStatusCallbackEvent="completed"/>"#,
-                r#"<Say language="de-DE">Auf Wiederhören.</Say><Hangup/></Response>"#
+                r#"<Redirect method="POST">https://sla.example.com/prod/webhooks/twilio/voice/goodbye</Redirect></Response>"#
             )
         );
     }

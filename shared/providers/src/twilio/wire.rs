@@ -92,7 +92,8 @@ fn hex_value(digit: u8) -> Option<u8> {
         .and_then(|value| u8::try_from(value).ok())
 }
 
-/// The parameters of a recording status callback that we read.
+/// The parameters of a recording status callback that we read (Twilio sends no `From`/`To`
+/// with it: the call is found by `CallSid`).
 #[derive(Debug, Default)]
 pub(super) struct RecordingCallback {
     pub account_sid: Option<String>,
@@ -102,10 +103,6 @@ pub(super) struct RecordingCallback {
     pub recording_url: Option<String>,
     pub recording_duration: Option<String>,
     pub recording_start_time: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub caller: Option<String>,
-    pub called: Option<String>,
 }
 
 impl TryFrom<Vec<(String, String)>> for RecordingCallback {
@@ -115,29 +112,81 @@ impl TryFrom<Vec<(String, String)>> for RecordingCallback {
     /// that appears twice is ambiguous and refused.
     fn try_from(pairs: Vec<(String, String)>) -> Result<Self, String> {
         let mut callback = Self::default();
-        for (name, value) in pairs {
-            let slot = match name.as_str() {
-                "AccountSid" => &mut callback.account_sid,
-                "CallSid" => &mut callback.call_sid,
-                "RecordingSid" => &mut callback.recording_sid,
-                "RecordingStatus" => &mut callback.recording_status,
-                "RecordingUrl" => &mut callback.recording_url,
-                "RecordingDuration" => &mut callback.recording_duration,
-                "RecordingStartTime" => &mut callback.recording_start_time,
-                "From" => &mut callback.from,
-                "To" => &mut callback.to,
-                "Caller" => &mut callback.caller,
-                "Called" => &mut callback.called,
-                _ => continue,
-            };
-            if slot.is_some() {
-                return Err(format!("parameter {name} appears more than once"));
-            }
-            let value = value.trim();
-            *slot = (!value.is_empty()).then(|| value.to_owned());
-        }
+        read(pairs, Self::slot, &mut callback)?;
         Ok(callback)
     }
+}
+
+impl RecordingCallback {
+    fn slot<'a>(name: &str, callback: &'a mut Self) -> Option<&'a mut Option<String>> {
+        match name {
+            "AccountSid" => Some(&mut callback.account_sid),
+            "CallSid" => Some(&mut callback.call_sid),
+            "RecordingSid" => Some(&mut callback.recording_sid),
+            "RecordingStatus" => Some(&mut callback.recording_status),
+            "RecordingUrl" => Some(&mut callback.recording_url),
+            "RecordingDuration" => Some(&mut callback.recording_duration),
+            "RecordingStartTime" => Some(&mut callback.recording_start_time),
+            _ => None,
+        }
+    }
+}
+
+/// The parameters of a voice request that we read: the incoming call ("a call comes in"),
+/// and the same parameters plus `RecordingUrl`/`RecordingDuration` on the `<Record>` action.
+#[derive(Debug, Default)]
+pub(super) struct VoiceRequest {
+    pub account_sid: Option<String>,
+    pub call_sid: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub caller_name: Option<String>,
+    pub recording_url: Option<String>,
+    pub recording_duration: Option<String>,
+}
+
+impl TryFrom<Vec<(String, String)>> for VoiceRequest {
+    type Error = String;
+
+    fn try_from(pairs: Vec<(String, String)>) -> Result<Self, String> {
+        let mut request = Self::default();
+        read(pairs, Self::slot, &mut request)?;
+        Ok(request)
+    }
+}
+
+impl VoiceRequest {
+    fn slot<'a>(name: &str, request: &'a mut Self) -> Option<&'a mut Option<String>> {
+        match name {
+            "AccountSid" => Some(&mut request.account_sid),
+            "CallSid" => Some(&mut request.call_sid),
+            "From" => Some(&mut request.from),
+            "To" => Some(&mut request.to),
+            "CallerName" => Some(&mut request.caller_name),
+            "RecordingUrl" => Some(&mut request.recording_url),
+            "RecordingDuration" => Some(&mut request.recording_duration),
+            _ => None,
+        }
+    }
+}
+
+/// Fills the slots `slot` names; blank values count as missing, a repeated one is refused.
+fn read<T>(
+    pairs: Vec<(String, String)>,
+    slot: for<'a> fn(&str, &'a mut T) -> Option<&'a mut Option<String>>,
+    target: &mut T,
+) -> Result<(), String> {
+    for (name, value) in pairs {
+        let Some(slot) = slot(name.as_str(), target) else {
+            continue;
+        };
+        if slot.is_some() {
+            return Err(format!("parameter {name} appears more than once"));
+        }
+        let value = value.trim();
+        *slot = (!value.is_empty()).then(|| value.to_owned());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -186,8 +186,11 @@ impl ZendeskHandler {
         let occurred_at = envelope.time.ok_or_else(|| missing("time"))?;
         let detail: TicketDetail = parse_part(envelope.detail, "detail")?;
         let ticket_id = ticket_id(&detail, envelope.subject.as_deref())?;
-        let case_id = CaseId::for_provider(PROVIDER, &ticket_id)
-            .map_err(|error| Rejection::malformed(PROVIDER, error))?;
+        let case_id = match our_case(&detail) {
+            Some(case_id) => case_id,
+            None => CaseId::for_provider(PROVIDER, &ticket_id)
+                .map_err(|error| Rejection::malformed(PROVIDER, error))?,
+        };
         let mut snapshot = self.snapshot(&detail, &ticket_id)?;
 
         let change = match kind {
@@ -290,6 +293,16 @@ impl ZendeskHandler {
             first_response_at: None,
         })
     }
+}
+
+/// A ticket we opened for another case (a voicemail's, `external_id` = `twilio-CA…`) is that
+/// case: its events apply there and never open a second one.
+fn our_case(detail: &TicketDetail) -> Option<CaseId> {
+    let external_id = detail.external_id.as_deref()?.trim();
+    external_id
+        .strip_prefix("twilio-CA")
+        .filter(|sid| sid.len() == 32 && sid.bytes().all(|b| b.is_ascii_hexdigit()))?;
+    CaseId::parse(external_id).ok()
 }
 
 impl Webhook for ZendeskHandler {

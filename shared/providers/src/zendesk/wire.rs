@@ -43,6 +43,9 @@ pub(super) struct TicketDetail {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     pub created_at: Timestamp,
+    /// Set by whoever created the ticket through the API; ours name the case (`twilio-CA…`).
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 /// `ticket.status_changed`: `{"previous":"OPEN","current":"PENDING"}`.
