@@ -6,6 +6,7 @@ mod common;
 
 use app::ports::{CaseReader, CaseStore};
 use aws::store::DynamoStore;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use common::RequestLog;
 use domain::Timestamp;
 use store_contract::{create, sample_case};
@@ -67,7 +68,7 @@ async fn a_months_cases_are_found_through_the_received_index_and_no_others() {
 }
 
 /// A month of 10,000 cases read through the index and rendered as the compliance report.
-/// Slow to seed (10,000 transactions on moto), so run on demand:
+/// A minute or more of seeding on moto, so run on demand:
 /// `cargo test -p aws --features moto --test received_month -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "seeds 10,000 cases; a measurement, run on demand"]
@@ -75,14 +76,43 @@ async fn a_month_of_ten_thousand_cases_is_read_and_rendered() {
     let (store, _log) = store("month10k").await;
     let (start, _) = december();
     let seeded = std::time::Instant::now();
-    // One at a time: moto answers concurrent transactions with 500s (infra/dynamodb.md).
-    for n in 0..10_000i64 {
-        // Spread over the month: one case every 4 minutes.
-        let at = start + domain::jiff::SignedDuration::from_secs(n * 240);
-        store
-            .commit(create(sample_case(&format!("zendesk-{n}"), at)))
-            .await
-            .unwrap();
+    // The case items as commit writes them, 25 per BatchWriteItem: a transaction per case takes
+    // moto about a second each once the table holds thousands of items.
+    let client = store.client().clone();
+    let items: Vec<_> = (0..10_000i64)
+        .map(|n| {
+            // Spread over the month: one case every 4 minutes.
+            let at = start + domain::jiff::SignedDuration::from_secs(n * 240);
+            aws::store::case_item_for_tests(&sample_case(&format!("zendesk-{n}"), at), 1).unwrap()
+        })
+        .collect();
+    for chunk in items.chunks(25) {
+        let mut requests: Vec<_> = chunk
+            .iter()
+            .map(|item| {
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item.clone()))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            })
+            .collect();
+        while !requests.is_empty() {
+            let output = client
+                .batch_write_item()
+                .request_items(store.table(), requests)
+                .send()
+                .await
+                .unwrap();
+            requests = output
+                .unprocessed_items()
+                .and_then(|tables| tables.get(store.table()))
+                .cloned()
+                .unwrap_or_default();
+        }
     }
     println!("seeded 10,000 cases in {:?}", seeded.elapsed());
 

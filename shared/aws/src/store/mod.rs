@@ -81,6 +81,17 @@ pub struct DynamoStore {
     table: String,
 }
 
+/// Test support: a case item exactly as `commit` puts it (keys, index attributes, document),
+/// so that a measurement can seed thousands of cases with `BatchWriteItem` instead of one
+/// transaction each.
+#[cfg(feature = "test-support")]
+pub fn case_item_for_tests(
+    case: &domain::case::Case,
+    version: u64,
+) -> Result<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, StoreError> {
+    item::case_item(case, version)
+}
+
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
