@@ -6,13 +6,16 @@
 use domain::Timestamp;
 use domain::jiff::SignedDuration;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tests::faulty_sink::{Fault, FaultySink};
 use tests::payloads::Ticket;
 use tests::server_process::{ServerProcess, free_port};
 use tests::{PAGERDUTY_PATH, ROUTING_KEY, SLACK_PATH, ZENDESK_SECRET};
 use tokio::io::AsyncWriteExt;
+use tokio::sync::Mutex;
 
 fn supportctl() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_BIN_EXE_supportctl"))
@@ -42,6 +45,50 @@ fn server_env(pagerduty: &FaultySink, slack: &FaultySink) -> Vec<(&'static str, 
         ("DELIVERY_FIRST_RETRY_SECONDS", "1".to_owned()),
         ("DELIVERY_MAX_RETRY_SECONDS", "2".to_owned()),
     ]
+}
+
+/// A small deterministic generator (xorshift64*), so that a failing run can be repeated.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound
+    }
+}
+
+/// The ids of the provider events a case's timeline records as applied.
+fn applied_event_ids(case: &Value) -> Vec<String> {
+    case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["type"] == "event")
+        .map(|entry| entry["event_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The alerts a case decided to page: `<case id>/<alert>` dedup keys.
+fn paged_alerts(case_id: &str, case: &Value) -> Vec<(String, String)> {
+    case["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|effect| {
+            let alert = effect["effect"].as_str()?.strip_prefix("page on-call: ")?;
+            let alert = alert.split(' ').next()?;
+            Some((
+                format!("{case_id}/{alert}"),
+                effect["state"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
 }
 
 /// Fail some requests the way a brownout does: 500s, throttling with a short `Retry-After`,
@@ -182,6 +229,137 @@ fn ticket_events() -> (Vec<String>, Vec<Vec<Value>>) {
         per_ticket.push(events);
     }
     (case_ids, per_ticket)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_2000_event_run_killed_at_random_points_stores_each_accepted_event_once_and_pages_every_alert()
+ {
+    let pagerduty = FaultySink::pagerduty().await;
+    let slack = FaultySink::slack().await;
+    pagerduty.set_schedule(brownout);
+    slack.set_schedule(brownout);
+    let data = tempfile::tempdir().unwrap();
+    let server = Arc::new(Mutex::new(
+        start_server(data.path(), &pagerduty, &slack).await,
+    ));
+    let url = server.lock().await.url.clone();
+    let (case_ids, per_ticket) = ticket_events();
+    let total_events: usize = per_ticket.iter().map(Vec::len).sum();
+    assert_eq!(total_events, 2_000);
+
+    // Four kills, at seeded random points of the run.
+    let mut random = Seeded(0x5EED_2026_1130);
+    let mut kill_points: Vec<usize> = (0..4).map(|_| 100 + random.below(1_800) as usize).collect();
+    kill_points.sort_unstable();
+    let acknowledged_count = Arc::new(AtomicUsize::new(0));
+    let killer = {
+        let server = Arc::clone(&server);
+        let acknowledged_count = Arc::clone(&acknowledged_count);
+        tokio::spawn(async move {
+            for point in kill_points {
+                while acknowledged_count.load(Ordering::SeqCst) < point {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                let mut server = server.lock().await;
+                server.kill();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                server.restart().await;
+            }
+        })
+    };
+
+    // Eight senders, each taking whole tickets so that a ticket's events stay in order.
+    let tickets = Arc::new(std::sync::Mutex::new(per_ticket.into_iter()));
+    let acknowledgements = Arc::new(std::sync::Mutex::new(HashMap::new()));
+    let senders: Vec<_> = (0..8)
+        .map(|_| {
+            let tickets = Arc::clone(&tickets);
+            let acknowledgements = Arc::clone(&acknowledgements);
+            let acknowledged_count = Arc::clone(&acknowledged_count);
+            let url = url.clone();
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .build()
+                    .unwrap();
+                loop {
+                    let next = tickets.lock().unwrap().next();
+                    let Some(events) = next else { break };
+                    for event in events {
+                        let acknowledged = post_until_acknowledged(&client, &url, &event).await;
+                        let id = event["id"].as_str().unwrap().to_owned();
+                        acknowledgements.lock().unwrap().insert(id, acknowledged);
+                        acknowledged_count.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    killer.await.unwrap();
+
+    let client = reqwest::Client::new();
+    let cases = settled_cases(&client, &url, &case_ids, Duration::from_secs(90)).await;
+    let logs = server.lock().await.logs();
+    let acknowledgements = acknowledgements.lock().unwrap().clone();
+    assert_eq!(acknowledgements.len(), 2_000);
+
+    // Every acknowledged event that was accepted (202), or found already stored (a retry after
+    // a lost answer), is in its case's timeline exactly once.
+    assert_eq!(cases.len(), 500, "every ticket has its case");
+    let mut applied: HashMap<String, usize> = HashMap::new();
+    for case in cases.values() {
+        for id in applied_event_ids(case) {
+            *applied.entry(id).or_default() += 1;
+        }
+    }
+    for (id, acknowledged) in &acknowledgements {
+        let stored = acknowledged.status == 202 || acknowledged.reply["status"] == "duplicate";
+        let times = applied.get(id).copied().unwrap_or(0);
+        if stored {
+            assert_eq!(
+                times, 1,
+                "event {id} ({acknowledged:?}) applied {times} times\n{logs}"
+            );
+        } else {
+            assert!(times <= 1, "event {id} applied {times} times");
+        }
+    }
+    assert!(
+        applied.values().all(|times| *times == 1),
+        "no event is applied twice"
+    );
+
+    // Every page decided is delivered, at least once, always under its one dedup key; the
+    // destination never saw a key we did not decide.
+    let triggers: Vec<Value> = pagerduty
+        .accepted()
+        .iter()
+        .map(|request| request.json())
+        .filter(|body| body["event_action"] == "trigger")
+        .collect();
+    let triggered_keys: BTreeSet<String> = triggers
+        .iter()
+        .map(|body| body["dedup_key"].as_str().unwrap().to_owned())
+        .collect();
+    let mut decided_keys = BTreeSet::new();
+    for (case_id, case) in &cases {
+        for (dedup_key, state) in paged_alerts(case_id, case) {
+            assert_eq!(state, "delivered", "{dedup_key}");
+            assert!(
+                triggered_keys.contains(&dedup_key),
+                "{dedup_key} never reached PagerDuty"
+            );
+            decided_keys.insert(dedup_key);
+        }
+    }
+    assert!(
+        !decided_keys.is_empty(),
+        "tickets created two hours ago page"
+    );
+    assert_eq!(triggered_keys, decided_keys);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
