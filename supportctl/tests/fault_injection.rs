@@ -13,7 +13,7 @@ use std::time::Duration;
 use tests::faulty_sink::{Fault, FaultySink};
 use tests::payloads::Ticket;
 use tests::server_process::{ServerProcess, free_port};
-use tests::{PAGERDUTY_PATH, ROUTING_KEY, SLACK_PATH, ZENDESK_SECRET};
+use tests::{INTERCOM_SECRET, PAGERDUTY_PATH, ROUTING_KEY, SLACK_PATH, ZENDESK_SECRET};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
@@ -38,6 +38,7 @@ async fn start_server(
 fn server_env(pagerduty: &FaultySink, slack: &FaultySink) -> Vec<(&'static str, String)> {
     vec![
         ("ZENDESK_WEBHOOK_SECRET", ZENDESK_SECRET.to_owned()),
+        ("INTERCOM_CLIENT_SECRET", INTERCOM_SECRET.to_owned()),
         ("PAGERDUTY_ROUTING_KEY", ROUTING_KEY.to_owned()),
         ("PAGERDUTY_EVENTS_URL", pagerduty.url(PAGERDUTY_PATH)),
         ("SLACK_WEBHOOK_URL", slack.url(SLACK_PATH)),
@@ -152,6 +153,34 @@ async fn post_until_acknowledged(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("event {} was never acknowledged", event["id"]);
+}
+
+/// Post a signed Intercom notification until the server acknowledges it (2xx).
+async fn post_chat_until_acknowledged(client: &reqwest::Client, url: &str, chat: &Value) {
+    let body = serde_json::to_vec(chat).unwrap();
+    let signature =
+        providers::intercom::sign(&providers::Secret::new(INTERCOM_SECRET).unwrap(), &body);
+    for _ in 0..200 {
+        let sent = client
+            .post(format!("{url}/webhooks/intercom"))
+            .header("Content-Type", "application/json")
+            .header("X-Hub-Signature", &signature)
+            .body(body.clone())
+            .send()
+            .await;
+        if let Ok(response) = sent {
+            let status = response.status();
+            assert!(
+                status.is_success() || status == 503,
+                "chat answered {status}"
+            );
+            if status.is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("chat {} was never acknowledged", chat["data"]["item"]["id"]);
 }
 
 /// The case detail, or `None` when there is no such case.
@@ -377,11 +406,20 @@ async fn without_a_crash_no_slack_message_is_accepted_twice_through_a_brownout()
     let server = start_server(data.path(), &pagerduty, &slack).await;
     let client = reqwest::Client::new();
 
-    // Out-of-hours and overdue tickets are told to Slack once each.
-    let (case_ids, per_ticket) = ticket_events();
-    let case_ids: Vec<String> = case_ids.into_iter().take(40).collect();
-    for events in per_ticket.into_iter().take(40) {
-        post_until_acknowledged(&client, &server.url, &events[0]).await;
+    // Every new chat is told to Slack, at any hour: 30 chats, 30 messages.
+    let now = Timestamp::now();
+    let case_ids: Vec<String> = (0..30)
+        .map(|n| format!("intercom-{}", 88_000 + n))
+        .collect();
+    for n in 0..30 {
+        let chat = tests::payloads::intercom_conversation(
+            "conversation.user.created",
+            &format!("{}", 88_000 + n),
+            now,
+            now,
+            "visitor@example.com",
+        );
+        post_chat_until_acknowledged(&client, &server.url, &chat).await;
     }
     let cases = settled_cases(&client, &server.url, &case_ids, Duration::from_secs(90)).await;
 
@@ -406,7 +444,7 @@ async fn without_a_crash_no_slack_message_is_accepted_twice_through_a_brownout()
         .map(|request| String::from_utf8_lossy(&request.body).into_owned())
         .collect();
     let distinct: BTreeSet<&String> = accepted.iter().collect();
-    assert!(decided > 0, "overdue tickets tell Slack");
+    assert!(decided >= 30, "every new chat is told to Slack");
     assert_eq!(
         distinct.len(),
         accepted.len(),
