@@ -242,19 +242,7 @@ impl CaseReader for DynamoStore {
                 "list cases",
             )
             .await?;
-        let pks = keys
-            .iter()
-            .map(|key| {
-                Reader::new(key, "received index entry")
-                    .s(PK)
-                    .map(str::to_owned)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let found = self.cases_by_pk(&pks).await?;
-        pks.iter()
-            .filter_map(|pk| found.get(pk))
-            .map(item::decode_case)
-            .collect()
+        self.cases_of_index_entries(&keys).await
     }
 
     async fn quarantined_cases(&self, limit: usize) -> Result<Vec<Quarantine>, StoreError> {
@@ -293,20 +281,7 @@ impl CaseReader for DynamoStore {
                 "list cases",
             )
             .await?;
-        let pks = keys
-            .iter()
-            .map(|key| {
-                Reader::new(key, "received index entry")
-                    .s(PK)
-                    .map(str::to_owned)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let found = self.cases_by_pk(&pks).await?;
-        let cases = pks
-            .iter()
-            .filter_map(|pk| found.get(pk))
-            .map(item::decode_case)
-            .collect::<Result<_, _>>()?;
+        let cases = self.cases_of_index_entries(&keys).await?;
         Ok(CasePage::from_one_more(cases, limit))
     }
 
@@ -336,19 +311,7 @@ impl CaseReader for DynamoStore {
                 "list cases received between",
             )
             .await?;
-        let pks = keys
-            .iter()
-            .map(|key| {
-                Reader::new(key, "received index entry")
-                    .s(PK)
-                    .map(str::to_owned)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let found = self.cases_by_pk(&pks).await?;
-        pks.iter()
-            .filter_map(|pk| found.get(pk))
-            .map(item::decode_case)
-            .collect()
+        self.cases_of_index_entries(&keys).await
     }
 
     async fn outbox_of(&self, case: &CaseId) -> Result<Vec<OutboxItem>, StoreError> {

@@ -94,6 +94,26 @@ impl DynamoStore {
     /// Read the case items of `pks` (strongly consistent), in any order: up to
     /// [`CONCURRENT_BATCH_GETS`] `BatchGetItem` requests of 100 keys in flight, so that a
     /// month of 10,000 cases costs the latency of about 13 requests, not of 100.
+    /// The cases that entries of the `received` index name, in the entries' order.
+    pub(super) async fn cases_of_index_entries(
+        &self,
+        entries: &[Item],
+    ) -> Result<Vec<app::ports::StoredCase>, StoreError> {
+        let pks = entries
+            .iter()
+            .map(|entry| {
+                Reader::new(entry, "received index entry")
+                    .s(PK)
+                    .map(str::to_owned)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = self.cases_by_pk(&pks).await?;
+        pks.iter()
+            .filter_map(|pk| found.get(pk))
+            .map(super::item::decode_case)
+            .collect()
+    }
+
     pub(super) async fn cases_by_pk(
         &self,
         pks: &[String],
