@@ -1,8 +1,10 @@
 //! Routing a decided effect to the notifier that carries it out.
 
 use crate::ports::{
-    ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier, TicketSystem,
+    ChatReplier, Delivered, EventPublisher, Mailer, NoChatReplies, NoEventPublisher, NotifyError,
+    Pager, SlackNotifier, TicketSystem,
 };
+use crate::sla_event_document::SlaEventDocumentV1;
 use domain::case::{CaseId, Effect, TimerChange};
 use std::future::Future;
 
@@ -16,32 +18,48 @@ pub trait Deliver: Send + Sync + 'static {
 }
 
 /// The notifiers of a runtime and its ticket system, routed by effect. `chat` replies in a
-/// customer's chat; a runtime without a chat API keeps the default, which records such replies
-/// as not sent.
+/// customer's chat and `events` publishes SLA events; a runtime without them keeps the
+/// defaults, which record such effects as not sent.
 #[derive(Debug, Clone)]
-pub struct Notifiers<P, K, M, T, C = NoChatReplies> {
+pub struct Notifiers<P, K, M, T, C = NoChatReplies, E = NoEventPublisher> {
     pub pager: P,
     pub slack: K,
     pub mailer: M,
     pub tickets: T,
     pub chat: C,
+    pub events: E,
 }
 
-impl<P, K, M, T> Notifiers<P, K, M, T> {
+impl<P, K, M, T, E> Notifiers<P, K, M, T, NoChatReplies, E> {
     /// The same notifiers, replying in chats through `chat`.
-    pub fn with_chat<C: ChatReplier>(self, chat: C) -> Notifiers<P, K, M, T, C> {
+    pub fn with_chat<C: ChatReplier>(self, chat: C) -> Notifiers<P, K, M, T, C, E> {
         Notifiers {
             pager: self.pager,
             slack: self.slack,
             mailer: self.mailer,
             tickets: self.tickets,
             chat,
+            events: self.events,
         }
     }
 }
 
-impl<P: Pager, K: SlackNotifier, M: Mailer, T: TicketSystem, C: ChatReplier> Deliver
-    for Notifiers<P, K, M, T, C>
+impl<P, K, M, T, C> Notifiers<P, K, M, T, C, NoEventPublisher> {
+    /// The same notifiers, publishing SLA events through `events`.
+    pub fn with_events<E: EventPublisher>(self, events: E) -> Notifiers<P, K, M, T, C, E> {
+        Notifiers {
+            pager: self.pager,
+            slack: self.slack,
+            mailer: self.mailer,
+            tickets: self.tickets,
+            chat: self.chat,
+            events,
+        }
+    }
+}
+
+impl<P: Pager, K: SlackNotifier, M: Mailer, T: TicketSystem, C: ChatReplier, E: EventPublisher>
+    Deliver for Notifiers<P, K, M, T, C, E>
 {
     async fn deliver(&self, case: &CaseId, effect: &Effect) -> Result<Delivered, NotifyError> {
         match effect {
@@ -56,6 +74,9 @@ impl<P: Pager, K: SlackNotifier, M: Mailer, T: TicketSystem, C: ChatReplier> Del
             Effect::ReplyInChat { text, context } => self.chat.reply(context, text).await,
             Effect::OpenTicket { ticket, context } => {
                 self.tickets.open_ticket(ticket, context).await
+            }
+            Effect::PublishEvent { event } => {
+                self.events.publish(&SlaEventDocumentV1::of(event)).await
             }
         }
     }
@@ -74,6 +95,7 @@ pub fn describe(effect: &Effect) -> String {
         Effect::OpenTicket { ticket, .. } => {
             format!("open a ticket (tags {})", ticket.tags.join(", "))
         }
+        Effect::PublishEvent { event } => format!("publish event: {}", event.kind),
     }
 }
 

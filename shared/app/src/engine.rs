@@ -28,7 +28,9 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 mod alert_updates;
+mod sla_events;
 pub use alert_updates::AlertUpdateOutcome;
+use sla_events::add_sla_events;
 
 /// How hard the engine tries before it gives up on a contended or failing operation.
 #[derive(Debug, Clone)]
@@ -54,6 +56,9 @@ pub struct EngineSettings {
     /// failure in a row up to `max_quarantine`.
     pub first_quarantine: Duration,
     pub max_quarantine: Duration,
+    /// Decide SLA events (docs/events.md) with every change: on when the runtime has a
+    /// subscriber to publish them to, so that no outbox fills with events nobody reads.
+    pub publish_sla_events: bool,
 }
 
 impl Default for EngineSettings {
@@ -69,6 +74,7 @@ impl Default for EngineSettings {
             batch_size: 100,
             first_quarantine: Duration::from_secs(60),
             max_quarantine: Duration::from_secs(60 * 60),
+            publish_sla_events: false,
         }
     }
 }
@@ -255,7 +261,11 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 .as_ref()
                 .map(|s| s.case.timers.clone())
                 .unwrap_or_default();
-            let decision = decide(
+            let before = self
+                .settings
+                .publish_sla_events
+                .then(|| stored.as_ref().map(|s| s.case.clone()));
+            let mut decision = decide(
                 &self.policy,
                 stored.map(|s| s.case),
                 Input::Event(event),
@@ -265,6 +275,9 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 case: case_id.clone(),
                 source,
             })?;
+            if let Some(before) = &before {
+                add_sla_events(before.as_ref(), &mut decision);
+            }
             let mut timeline = vec![TimelineEntry {
                 at: now,
                 kind: TimelineKind::Event {
@@ -427,15 +440,16 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 return Ok(FireOutcome::UnknownCase);
             };
             let now = self.clock.now();
-            let decision =
-                decide(&self.policy, Some(stored.case.clone()), input, now).map_err(|source| {
-                    EngineError::Decide {
-                        case: case_id.clone(),
-                        source,
-                    }
+            let mut decision = decide(&self.policy, Some(stored.case.clone()), input, now)
+                .map_err(|source| EngineError::Decide {
+                    case: case_id.clone(),
+                    source,
                 })?;
             if !decision.changed && decision.effects.is_empty() && decision.timers.is_empty() {
                 return Ok(FireOutcome::Unchanged);
+            }
+            if self.settings.publish_sla_events {
+                add_sla_events(Some(&stored.case), &mut decision);
             }
             let effects = decision.effects.len() + decision.timers.len();
             let mut timeline = vec![TimelineEntry {

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod outbox;
 pub mod ports;
 pub mod settings_lookup;
+pub mod sla_event_document;
 pub mod stored;
 
 pub use deliver::{Deliver, Notifiers};

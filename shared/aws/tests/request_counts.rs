@@ -147,6 +147,7 @@ async fn an_ingested_event_costs_one_read_and_one_transaction_and_one_request_pe
             mailer: LogMailer::new("Acme Hosting Support <support@acme.example>"),
             chat: app::ports::NoChatReplies,
             tickets: app::ports::NoTicketSystem,
+            events: app::ports::NoEventPublisher,
         },
         Arc::new(clock.clone()),
     );

@@ -13,8 +13,9 @@ use app::{Engine, EngineSettings, Notifiers};
 use domain::jiff::SignedDuration;
 use domain::policy::Policy;
 use notify::{
-    ConfigError, HttpClientError, IntercomChatReplies, IntercomChatSettings, LocalMailer,
-    NotifierSettings, PagerDutyClient, SlackWebhook, ZendeskTickets,
+    ConfigError, EventsWebhook, EventsWebhookConfig, HttpClientError, IntercomChatReplies,
+    IntercomChatSettings, LocalMailer, NotifierSettings, PagerDutyClient, SlackWebhook,
+    ZendeskTickets,
 };
 use providers::{
     Classifier, IntercomConfig, IntercomHandler, PagerDutyConfig, PagerDutyHandler, TwilioConfig,
@@ -29,8 +30,14 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-pub type LocalNotifiers =
-    Notifiers<PagerDutyClient, SlackWebhook, LocalMailer, ZendeskTickets, IntercomChatReplies>;
+pub type LocalNotifiers = Notifiers<
+    PagerDutyClient,
+    SlackWebhook,
+    LocalMailer,
+    ZendeskTickets,
+    IntercomChatReplies,
+    Option<EventsWebhook>,
+>;
 pub type LocalEngine = Engine<Arc<SqliteStore>, DueLoopTimers, LocalNotifiers>;
 
 /// Reads a setting by name (the process environment in production, a map in tests).
@@ -245,7 +252,19 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         .with_chat(IntercomChatReplies::new(
             settings.intercom_chat,
             notify::http_client()?,
-        ));
+        ))
+        .with_events(
+            settings
+                .events
+                .clone()
+                .map(|config| notify::http_client().map(|http| EventsWebhook::new(config, http)))
+                .transpose()?,
+        );
+    // SLA events are decided only when someone receives them.
+    let engine_settings = EngineSettings {
+        publish_sla_events: engine_settings.publish_sla_events || settings.events.is_some(),
+        ..engine_settings
+    };
     let timers = DueLoopTimers::new();
     let store = Arc::new(store);
     let pruning_clock = Arc::clone(&clock);
@@ -390,6 +409,8 @@ pub struct Settings {
     /// `RETENTION_DAYS` (default 400): how long applied event ids, timelines and delivered
     /// outbox items are kept.
     pub retention: Duration,
+    /// `EVENTS_WEBHOOK_URL` with `EVENTS_WEBHOOK_SECRET`: where SLA events are POSTed, signed.
+    pub events: Option<EventsWebhookConfig>,
 }
 
 impl Settings {
@@ -415,6 +436,8 @@ impl Settings {
                 .map_err(config("intercom api"))?,
             mailer: LocalMailer::from_lookup(setting).map_err(config("smtp"))?,
             retention: retention(&setting)?,
+            events: EventsWebhookConfig::from_lookup(setting, setting("PUBLIC_BASE_URL"))
+                .map_err(config("events webhook"))?,
         })
     }
 

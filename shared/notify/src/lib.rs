@@ -20,6 +20,7 @@
 //! reasons, which are redacted even when a receiver echoes them back.
 
 mod email;
+mod events_webhook;
 mod http;
 mod intercom;
 mod pagerduty;
@@ -35,6 +36,10 @@ pub use email::{
     chat_fallback_email_in,
 };
 pub use env_config::{ConfigError, Secret};
+pub use events_webhook::{
+    EVENT_ID_HEADER, EVENT_TYPE_HEADER, EVENTS_WEBHOOK_SECRET_VAR, EVENTS_WEBHOOK_URL_VAR,
+    EventsWebhook, EventsWebhookConfig, SIGNATURE_HEADER, events_signature,
+};
 pub use http::{DEFAULT_TIMEOUT, HttpClientError, http_client};
 pub use intercom::{
     AccountAttributes, DEFAULT_INTERCOM_API_URL, INTERCOM_API_VERSION, IntercomApi,

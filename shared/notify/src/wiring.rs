@@ -70,6 +70,7 @@ impl NotifierSettings {
             mailer,
             tickets,
             chat: app::ports::NoChatReplies,
+            events: app::ports::NoEventPublisher,
         })
     }
 }

@@ -20,7 +20,7 @@ pub enum AlertUpdateOutcome {
 
 impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
     /// Record an incident update on the alert's case, deduplicated on its event id, in one
-    /// write with its timeline entry. It decides no effect and moves no timer.
+    /// write with its timeline entry. It decides no effect but its SLA event, and moves no timer.
     pub async fn apply_alert_update(
         &self,
         update: &AlertUpdate,
@@ -45,12 +45,15 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                     by: update.by.clone(),
                 },
             }];
-            let decision = Decision {
+            let mut decision = Decision {
                 case,
                 effects: Vec::new(),
                 timers: Vec::new(),
                 changed: true,
             };
+            if self.settings.publish_sla_events {
+                super::add_sla_events(Some(&stored.case), &mut decision);
+            }
             match self
                 .commit(
                     decision,

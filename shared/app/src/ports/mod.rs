@@ -3,12 +3,14 @@
 //! DynamoDB, EventBridge Scheduler and SES).
 
 pub mod clock;
+pub mod events;
 pub mod notify;
 pub mod store;
 pub mod tickets;
 pub mod timers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use events::{EventPublisher, NoEventPublisher};
 pub use notify::{
     ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
 };

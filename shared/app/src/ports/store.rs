@@ -126,15 +126,18 @@ pub enum Destination {
     Tickets,
     /// The chat (Intercom): the fallback's reply in the conversation.
     Chat,
+    /// Subscribers of SLA events (EventBridge, or a signed webhook locally).
+    Events,
 }
 
 impl Destination {
-    pub const ALL: [Destination; 5] = [
+    pub const ALL: [Destination; 6] = [
         Destination::PagerDuty,
         Destination::Slack,
         Destination::Email,
         Destination::Tickets,
         Destination::Chat,
+        Destination::Events,
     ];
 
     /// The receiver that carries out `effect`.
@@ -145,6 +148,7 @@ impl Destination {
             Effect::SendEmail { .. } => Destination::Email,
             Effect::OpenTicket { .. } => Destination::Tickets,
             Effect::ReplyInChat { .. } => Destination::Chat,
+            Effect::PublishEvent { .. } => Destination::Events,
         }
     }
 
@@ -156,6 +160,7 @@ impl Destination {
             Destination::Email => "email",
             Destination::Tickets => "tickets",
             Destination::Chat => "chat",
+            Destination::Events => "events",
         }
     }
 

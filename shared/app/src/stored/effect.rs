@@ -3,6 +3,7 @@
 use super::StoredError;
 use super::case::{StoredRequestV1, case_id};
 use super::names::{StoredAlertKey, StoredEmailKind, StoredSeverity, StoredSlackKind};
+use crate::sla_event_document::SlaEventDocumentV1;
 use domain::Timestamp;
 use domain::case::{AlertContext, Effect, TicketRequest};
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,10 @@ pub enum StoredEffectKindV1 {
         tags: Vec<String>,
         context: StoredAlertContextV1,
     },
+    /// Stored as the contract's document (docs/events.md), without the case-page link, which
+    /// the publisher adds from its own configuration.
+    #[serde(rename = "publish_event")]
+    PublishEvent { event: SlaEventDocumentV1 },
 }
 
 impl From<&AlertContext> for StoredAlertContextV1 {
@@ -118,6 +123,9 @@ impl From<&Effect> for StoredEffectV1 {
                 tags: ticket.tags.clone(),
                 context: context.into(),
             },
+            Effect::PublishEvent { event } => StoredEffectKindV1::PublishEvent {
+                event: SlaEventDocumentV1::of(event),
+            },
         };
         Self {
             schema: super::SCHEMA,
@@ -157,6 +165,9 @@ impl StoredEffectV1 {
             StoredEffectKindV1::OpenTicket { tags, context } => Effect::OpenTicket {
                 ticket: TicketRequest { tags },
                 context: context.into_domain()?,
+            },
+            StoredEffectKindV1::PublishEvent { event } => Effect::PublishEvent {
+                event: event.into_domain()?,
             },
         })
     }

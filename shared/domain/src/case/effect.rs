@@ -1,6 +1,6 @@
 //! What the state machine decides; adapters carry it out.
 
-use super::{Case, CaseId, RequestFacts};
+use super::{Case, CaseId, RequestFacts, SlaEvent};
 use crate::policy::Severity;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -210,6 +210,10 @@ pub enum Effect {
         ticket: TicketRequest,
         context: AlertContext,
     },
+    /// Tell subscribers what happened to the case (docs/events.md).
+    PublishEvent {
+        event: SlaEvent,
+    },
 }
 
 /// The ticket the state machine asks for, in the policy's terms; the adapter renders it.
@@ -230,15 +234,18 @@ impl Effect {
             Effect::SendEmail { email, .. } => format!("{case}/email/{}", email.as_str()),
             Effect::ReplyInChat { .. } => format!("{case}/chat_reply/fallback"),
             Effect::OpenTicket { .. } => format!("{case}/ticket"),
+            Effect::PublishEvent { event } => format!("{case}/event/{}", event.happening()),
         }
     }
 
     /// Effects that must reach their receiver in decision order share a delivery lane: a page
-    /// and its resolve (one PagerDuty alert). Any other effect has a lane of its own, so that
+    /// and its resolve (one PagerDuty alert), a case's SLA events. Any other effect has a lane of its own, so that
     /// one waiting for a retry (a Slack message during a Slack outage) holds nothing else back.
     pub fn delivery_lane(&self, case: &CaseId) -> String {
         match self {
             Effect::Page { alert, .. } | Effect::ResolvePage { alert } => alert.dedup_key(case),
+            // Subscribers see a case's events in the order they happened.
+            Effect::PublishEvent { .. } => format!("{case}/events"),
             Effect::NotifySlack { .. }
             | Effect::SendEmail { .. }
             | Effect::ReplyInChat { .. }

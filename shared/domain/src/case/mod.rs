@@ -7,6 +7,7 @@ mod effect;
 mod event;
 mod machine;
 mod phone;
+mod sla_event;
 
 pub use alert_response::{AlertAction, AlertResponse, AlertUpdate, apply_alert_update};
 pub use effect::{
@@ -15,6 +16,7 @@ pub use effect::{
 pub use event::{CaseEvent, CaseFacts, Change, Input, RequestFacts, Requester, Voicemail};
 pub use machine::{DecideError, Decision, decide};
 pub use phone::{UNKNOWN_NUMBER, VOICEMAIL_TAG};
+pub use sla_event::{SlaClock, SlaEvent, SlaEventKind, sla_events};
 
 use crate::deadlines::Request;
 use jiff::Timestamp;
