@@ -5,6 +5,8 @@
 //! - [`scheduler::SchedulerTimers`] implements [`app::ports::Timers`] with one-time EventBridge
 //!   Scheduler schedules that invoke the escalate function with a [`scheduler::TimerInput`].
 //! - [`ses::SesMailer`] implements [`app::ports::Mailer`] with SES v2 `SendEmail`.
+//! - [`events::EventBridgePublisher`] implements [`app::ports::EventPublisher`] with EventBridge
+//!   `PutEvents` (SLA events, docs/events.md).
 //! - [`config`] loads the SDK configuration once (region, credentials, and `AWS_ENDPOINT_URL`,
 //!   so the same code talks to moto server in tests) and reads the adapters' settings.
 //!
@@ -15,6 +17,7 @@
 
 pub mod config;
 mod error;
+pub mod events;
 pub mod scheduler;
 pub mod ses;
 pub mod store;

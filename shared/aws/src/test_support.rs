@@ -110,6 +110,90 @@ pub async fn new_group(sdk: &SdkConfig, prefix: &str) -> String {
     group
 }
 
+/// A fresh event bus whose rule sends every `support-sla` event to a fresh SQS queue: the bus
+/// name and the queue URL.
+pub async fn new_event_bus_with_queue(sdk: &SdkConfig, prefix: &str) -> (String, String) {
+    let bus = unique(prefix);
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    events
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("cannot create event bus {bus}: {error:?}"));
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique(prefix))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()
+        .remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .unwrap();
+    events
+        .put_rule()
+        .event_bus_name(&bus)
+        .name("all-sla-events")
+        .event_pattern(r#"{"source":["support-sla"]}"#)
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .event_bus_name(&bus)
+        .rule("all-sla-events")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    (bus, queue_url)
+}
+
+/// The EventBridge events (each the whole envelope, `detail` included) that reached
+/// `queue_url`, waiting up to 10 s for at least `at_least` of them.
+pub async fn received_events(
+    sdk: &SdkConfig,
+    queue_url: &str,
+    at_least: usize,
+) -> Vec<serde_json::Value> {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let mut events = Vec::new();
+    for _ in 0..10 {
+        let answer = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for message in answer.messages() {
+            events.push(serde_json::from_str(message.body().unwrap()).unwrap());
+        }
+        if events.len() >= at_least {
+            break;
+        }
+    }
+    events
+}
+
 /// Records every HTTP request an SDK client sends (each attempt of each operation), with its
 /// operation name and body.
 #[derive(Debug, Clone, Default)]
