@@ -7,7 +7,8 @@ use app::ports::{TimelineEntry, TimelineKind};
 use domain::Timestamp;
 use domain::case::{
     AlertContext, AlertKey, Case, CaseId, Change, ClockState, Effect, EmailKind, FieldTimes,
-    RequestFacts, Requester, SlackKind, Status, TicketRequest, TimerKind, Voicemail,
+    RequestFacts, Requester, SlaClock, SlaEvent, SlaEventKind, SlackKind, Status, TicketRequest,
+    TimerKind, Voicemail,
 };
 use domain::policy::{Channel, Labels, Plan, Priority, Severity};
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,6 +58,7 @@ pub fn effects() -> Vec<Golden<Effect>> {
         golden!("effect_notify_slack.json", next()),
         golden!("effect_send_email.json", next()),
         golden!("effect_open_ticket.json", next()),
+        golden!("effect_publish_event.json", next()),
     ]
 }
 
@@ -287,7 +289,26 @@ fn effects_of(case: &Case) -> Vec<(&'static str, Effect)> {
                 ticket: TicketRequest {
                     tags: vec!["voicemail".into(), "plan_24x7".into(), "enterprise".into()],
                 },
-                context,
+                context: context.clone(),
+            },
+        ),
+        (
+            "publish_event",
+            Effect::PublishEvent {
+                event: SlaEvent {
+                    kind: SlaEventKind::SlaBreached,
+                    case_id: context.case_id.clone(),
+                    channel: context.request.channel,
+                    plan: context.request.plan,
+                    priority: context.request.priority,
+                    clock: Some(SlaClock::FirstResponse),
+                    alert: None,
+                    by: None,
+                    due: Some(context.first_response_due),
+                    at: t("2026-03-02T09:30:05Z"),
+                    labels: context.request.labels.clone(),
+                    source_link: context.request.link.clone(),
+                },
             },
         ),
     ]
