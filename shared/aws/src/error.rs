@@ -17,6 +17,18 @@ pub(crate) struct Failure {
     pub message: String,
 }
 
+/// A notifier's error for a failure: `Retryable` when a later attempt may succeed.
+pub(crate) fn notify_error(transient: bool, reason: String) -> app::ports::NotifyError {
+    if transient {
+        app::ports::NotifyError::Retryable {
+            reason,
+            retry_after: None,
+        }
+    } else {
+        app::ports::NotifyError::Permanent { reason }
+    }
+}
+
 /// Error codes that mean "slow down" on AWS services, whatever the HTTP status says.
 const THROTTLING_CODES: &[&str] = &[
     "Throttling",

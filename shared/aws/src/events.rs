@@ -8,7 +8,7 @@
 //! id per attempt, so subscribers deduplicate on the document's `id`, which a retry keeps.
 
 use crate::config::{ConfigError, optional};
-use crate::error::{Failure, classify};
+use crate::error::{Failure, classify, notify_error};
 use app::ports::{Delivered, EventPublisher, NotifyError};
 use app::sla_event_document::{SLA_EVENT_SOURCE, SlaEventDocumentV1};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
@@ -100,14 +100,7 @@ impl EventPublisher for EventBridgePublisher {
                     code.as_deref().unwrap_or("-")
                 );
                 warn!(case = %document.case_id, event_id = %document.id, %reason, "event not published");
-                if transient {
-                    NotifyError::Retryable {
-                        reason,
-                        retry_after: None,
-                    }
-                } else {
-                    NotifyError::Permanent { reason }
-                }
+                notify_error(transient, reason)
             })?;
         let Some(result) = output.entries().first() else {
             return Err(NotifyError::Retryable {
@@ -121,14 +114,7 @@ impl EventPublisher for EventBridgePublisher {
                 result.error_message().unwrap_or("-")
             );
             warn!(case = %document.case_id, event_id = %document.id, %reason, "event not published");
-            return Err(if TRANSIENT_ENTRY_CODES.contains(&code) {
-                NotifyError::Retryable {
-                    reason,
-                    retry_after: None,
-                }
-            } else {
-                NotifyError::Permanent { reason }
-            });
+            return Err(notify_error(TRANSIENT_ENTRY_CODES.contains(&code), reason));
         }
         let bus_event_id = result.event_id().unwrap_or("-");
         info!(case = %document.case_id, event_id = %document.id, bus_event_id, kind = %document.kind, "event published");

@@ -14,7 +14,7 @@
 //! ([`mask_address`]).
 
 use crate::config::{ConfigError, optional, required};
-use crate::error::{Failure, classify};
+use crate::error::{Failure, classify, notify_error};
 use app::ports::{Delivered, Mailer, NotifyError};
 use aws_sdk_sesv2::error::SdkError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
@@ -222,15 +222,7 @@ where
         message.replace(to, masked)
     };
     let code = code.as_deref().unwrap_or("-");
-    let reason = format!("SES SendEmail ({code}): {message}");
-    if transient {
-        NotifyError::Retryable {
-            reason,
-            retry_after: None,
-        }
-    } else {
-        NotifyError::Permanent { reason }
-    }
+    notify_error(transient, format!("SES SendEmail ({code}): {message}"))
 }
 
 impl Mailer for SesMailer {

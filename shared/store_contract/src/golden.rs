@@ -307,7 +307,7 @@ fn effects_of(case: &Case) -> Vec<(&'static str, Effect)> {
                     due: Some(context.first_response_due),
                     at: t("2026-03-02T09:30:05Z"),
                     labels: context.request.labels.clone(),
-                    source_link: context.request.link.clone(),
+                    source_link: context.request.link,
                 },
             },
         ),
