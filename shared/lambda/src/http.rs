@@ -26,9 +26,11 @@ use std::time::Duration;
 use tower::ServiceExt;
 use tracing::{error, info, warn};
 
-/// The webhook routes with only the given providers configured. Effects are delivered before
-/// the answer: Lambda freezes the environment once the response is sent, so background work
-/// would stall until the next invocation.
+/// The webhook routes with only the given providers configured. A webhook stores the case and
+/// its outbox items in one write and answers: no outbound call on the request path (Zendesk
+/// gives up after about 10 s, and a throttled PagerDuty could take a minute). The `deliver`
+/// function, invoked by the table's stream for each new outbox item, sends them; the sweep
+/// delivers whatever that missed.
 pub fn webhook_app<S, T, D>(engine: Arc<Engine<S, T, D>>, webhooks: Webhooks) -> Router
 where
     S: CaseStore,
@@ -38,7 +40,9 @@ where
     api::webhook_router(Arc::new(AppState {
         engine,
         webhooks,
-        deliver_in_background: false,
+        // "In the background" here is another function: this engine has no delivery wake, so
+        // nothing is sent from this process.
+        deliver_in_background: true,
     }))
 }
 

@@ -141,6 +141,29 @@ impl Stack {
         output.items.unwrap_or_default()
     }
 
+    /// The idempotency keys of the outbox items still pending, in table order.
+    pub async fn pending_outbox_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .items()
+            .await
+            .iter()
+            .filter(|item| {
+                item.get("entity")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some("outbox")
+                    && item
+                        .get("state")
+                        .and_then(|v| v.as_s().ok())
+                        .map(String::as_str)
+                        == Some("pending")
+            })
+            .filter_map(|item| item.get("outbox_key")?.as_s().ok().cloned())
+            .collect();
+        keys.sort();
+        keys
+    }
+
     /// The e-mails moto's SES has accepted from anyone to `to` (moto keeps one store for all
     /// tests; filter by recipient).
     pub async fn emails_to(&self, to: &str) -> Vec<Value> {
