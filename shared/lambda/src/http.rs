@@ -12,7 +12,7 @@
 //!   ([`SECRET_REREAD_INTERVAL`]), so a flood of bad signatures costs one read a minute.
 
 use crate::settings::{SECRET_ID_SUFFIX, SecretSpec, Settings};
-use crate::{InitError, LambdaEngine, Started};
+use crate::{InitError, StartedWebhook, WebhookEngine};
 use api::{AppState, Webhooks};
 use app::ports::{CaseStore, Clock, SystemClock, Timers};
 use app::{Deliver, Engine};
@@ -68,7 +68,7 @@ pub const SECRET_REREAD_INTERVAL: Duration = Duration::from_secs(60);
 /// What a webhook function is made of; [`WebhookParts::from_started`] in `main`, by hand in
 /// tests.
 pub struct WebhookParts {
-    pub engine: Arc<LambdaEngine>,
+    pub engine: Arc<WebhookEngine>,
     pub policy: Arc<Policy>,
     pub sdk: aws_config::SdkConfig,
     /// The environment as read at init, before the secrets were fetched: re-reads start here.
@@ -82,7 +82,11 @@ pub struct WebhookParts {
 }
 
 impl WebhookParts {
-    pub fn from_started(started: &Started, secrets: &[SecretSpec], build: BuildWebhooks) -> Self {
+    pub fn from_started(
+        started: &StartedWebhook,
+        secrets: &[SecretSpec],
+        build: BuildWebhooks,
+    ) -> Self {
         Self {
             engine: Arc::clone(&started.engine),
             policy: Arc::clone(&started.policy),
@@ -114,7 +118,7 @@ struct Routers {
 
 /// A webhook function: base path stripped, a 401 retried after a secret rotation.
 pub struct WebhookFunction {
-    engine: Arc<LambdaEngine>,
+    engine: Arc<WebhookEngine>,
     policy: Arc<Policy>,
     sdk: aws_config::SdkConfig,
     env: Settings,
@@ -278,7 +282,7 @@ fn routers(parts: &WebhookParts, settings: &Settings) -> Result<Routers, InitErr
 }
 
 fn routers_from(
-    engine: &Arc<LambdaEngine>,
+    engine: &Arc<WebhookEngine>,
     policy: &Policy,
     build: BuildWebhooks,
     secrets: &[SecretSpec],
