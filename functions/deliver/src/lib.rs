@@ -24,7 +24,7 @@ use app::{Deliver, Engine};
 use aws::store::{DynamoStore, KeyClaim};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -115,9 +115,15 @@ where
         lanes.entry(record.lane()).or_default().push(record);
     }
     let mut tasks = JoinSet::new();
+    // Each lane's sequence numbers, to report them all should its task panic.
+    let mut lane_records = HashMap::new();
     for (_, records) in lanes {
+        let sequence_numbers: Vec<String> = records
+            .iter()
+            .map(|record| record.dynamodb.sequence_number.clone())
+            .collect();
         let engine = Arc::clone(engine);
-        tasks.spawn(async move {
+        let task = tasks.spawn(async move {
             let mut failed = Vec::new();
             for record in records {
                 if handle_record(&engine, &record).await == Handled::Failed {
@@ -126,14 +132,18 @@ where
             }
             failed
         });
+        lane_records.insert(task.id(), sequence_numbers);
     }
     let mut failed = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
+    while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
-            Ok(sequence_numbers) => failed.extend(sequence_numbers),
-            // A panic in one lane: its records cannot be named here, so the whole batch is
-            // reported by failing its first record (Lambda retries from there).
-            Err(error) => error!(%error, "a delivery lane panicked"),
+            Ok((_, sequence_numbers)) => failed.extend(sequence_numbers),
+            Err(error) => {
+                // A lane that panicked: every record of it is retried (those it finished are
+                // skipped on the retry, their items being final).
+                error!(%error, "a delivery lane panicked; its records are retried");
+                failed.extend(lane_records.remove(&error.id()).unwrap_or_default());
+            }
         }
     }
     failed.sort_by(|a, b| compare_sequence_numbers(a, b));

@@ -258,3 +258,55 @@ async fn an_item_the_sweep_already_holds_is_skipped_not_failed() {
     );
     assert_eq!(setup.slack_requests().await, 1);
 }
+
+/// Panics on pages, sends nothing else (every other effect is "not configured").
+#[derive(Debug, Clone, Copy)]
+struct PanicsOnPages;
+
+impl app::Deliver for PanicsOnPages {
+    async fn deliver(
+        &self,
+        _case: &domain::case::CaseId,
+        effect: &domain::case::Effect,
+    ) -> Result<app::ports::Delivered, app::ports::NotifyError> {
+        if matches!(effect, domain::case::Effect::Page { .. }) {
+            panic!("a notifier bug");
+        }
+        Ok(app::ports::Delivered::NotConfigured)
+    }
+}
+
+#[tokio::test]
+async fn a_lane_that_panics_has_its_records_retried_and_the_others_finish() {
+    let setup = voicemail_at_night("deliver-panic").await;
+    let settings = &setup.harness.settings;
+    let timers = aws::scheduler::SchedulerTimers::new(
+        setup.harness.stack.scheduler(),
+        aws::scheduler::SchedulerConfig::from_lookup(&settings.lookup()).unwrap(),
+    );
+    let engine = Arc::new(app::Engine::new(
+        Arc::new(policy_file::default_policy().unwrap()),
+        setup.engine.store().clone(),
+        timers,
+        PanicsOnPages,
+        Arc::new(setup.harness.clock.clone()),
+    ));
+    let event: StreamEvent = serde_json::from_value(setup.stream_event().await).unwrap();
+    let json = setup.stream_event().await;
+    let response = deliver::handle(&engine, event).await;
+    let failed: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .filter_map(|failure| failure.item_identifier.clone())
+        .collect();
+    assert_eq!(
+        failed,
+        vec![Setup::record_of(&json, Destination::PagerDuty)]
+    );
+    let pending = setup.harness.stack.pending_outbox_keys().await;
+    assert_eq!(
+        pending.len(),
+        1,
+        "only the page is still pending: {pending:?}"
+    );
+}
