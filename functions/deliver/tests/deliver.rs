@@ -282,7 +282,7 @@ async fn a_lane_that_panics_has_its_records_retried_and_the_others_finish() {
     let settings = &setup.harness.settings;
     let timers = aws::scheduler::SchedulerTimers::new(
         setup.harness.stack.scheduler(),
-        aws::scheduler::SchedulerConfig::from_lookup(&settings.lookup()).unwrap(),
+        aws::scheduler::SchedulerConfig::from_lookup(settings.lookup()).unwrap(),
     );
     let engine = Arc::new(app::Engine::new(
         Arc::new(policy_file::default_policy().unwrap()),
