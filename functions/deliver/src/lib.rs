@@ -73,7 +73,7 @@ impl StreamRecord {
 
     /// The outbox item's idempotency key, when the record is the insert of an outbox item.
     fn outbox_key(&self) -> Option<&str> {
-        if self.event_name != "INSERT" || self.string("entity") != Some("outbox") {
+        if self.event_name != "INSERT" || self.string("entity") != Some(aws::store::OUTBOX_ENTITY) {
             return None;
         }
         self.string("outbox_key")

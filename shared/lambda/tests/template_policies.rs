@@ -1064,7 +1064,7 @@ fn deliver_reads_new_outbox_items_from_the_stream_and_reports_failed_records() {
         pattern,
         serde_json::json!({
             "eventName": ["INSERT"],
-            "dynamodb": { "NewImage": { "entity": { "S": ["outbox"] } } }
+            "dynamodb": { "NewImage": { "entity": { "S": [aws::store::OUTBOX_ENTITY] } } }
         })
     );
 }
