@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 RUNS=${1:-15}
 PROFILE=${LAMBDA_PROFILE:-lambda}
-FUNCTIONS=(zendesk-webhook intercom-webhook voicemail-webhook escalate sweep)
+FUNCTIONS=(zendesk-webhook intercom-webhook voicemail-webhook pagerduty-webhook read-api escalate sweep deliver)
 
 packages=()
 for f in "${FUNCTIONS[@]}"; do packages+=(-p "$f"); done

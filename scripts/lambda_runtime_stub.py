@@ -115,6 +115,9 @@ def environment(function, runtime_api, endpoint):
             "TWILIO_AUTH_TOKEN": "bench-twilio-token",
             "PUBLIC_BASE_URL": "https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com",
         },
+        "pagerduty-webhook": {"PAGERDUTY_WEBHOOK_SECRET": "bench-pagerduty-webhook-secret"},
+        "read-api": {"SUPPORT_SLA_READ_TOKEN": "bench-read-token-0123456789abcdef"},
+        # deliver, escalate and sweep read the Globals above only.
     }
     env.update(own.get(function, {}))
     return env

@@ -10,7 +10,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # The tests against moto server live behind a `moto` feature in each crate that has them, so a
 # plain `cargo test --workspace` passes without moto; here they are all turned on, and they fail
 # (never skip) when moto is not reachable.
-moto_crates=(aws zendesk-webhook intercom-webhook voicemail-webhook pagerduty-webhook escalate sweep read-api supportctl)
+moto_crates=(aws zendesk-webhook intercom-webhook voicemail-webhook pagerduty-webhook escalate sweep read-api deliver supportctl)
 moto_features=$(printf '%s/moto,' "${moto_crates[@]}")
 moto_features=${moto_features%,}
 # A crate with moto tests that is missing from the list would have them skipped here: refuse.

@@ -6,7 +6,7 @@ use lambda::http::{WebhookFunction, WebhookParts};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda::init_json_logs();
-    let started = lambda::start(&voicemail_webhook::SECRETS)
+    let started = lambda::start_webhook(&voicemail_webhook::SECRETS)
         .await
         .map_err(lambda::init_failed)?;
     let function = WebhookFunction::new(WebhookParts::from_started(

@@ -25,7 +25,7 @@ async fn start(now: &str) -> (Harness, Router) {
 }
 
 #[tokio::test]
-async fn a_voicemail_is_stored_and_pages_the_on_call_engineer_once() {
+async fn a_voicemail_is_stored_and_answered_before_any_page_and_pages_once_when_delivered() {
     let (harness, app) = start("2026-12-06T03:00").await;
     let dedup = format!("twilio-{CALL}/voicemail");
     harness.expect_pagerduty("trigger", &dedup, 1).await;
@@ -48,9 +48,24 @@ async fn a_voicemail_is_stored_and_pages_the_on_call_engineer_once() {
         .unwrap()
         .expect("stored");
     assert_eq!(stored.version, 1);
+    // The function committed and answered: no outbound call on the request path, the page
+    // waits in the outbox for the `deliver` function.
+    assert!(
+        harness.pagerduty_events().await.is_empty(),
+        "PagerDuty was called on the request path"
+    );
+    let pending = harness.stack.pending_outbox_keys().await;
+    assert!(
+        pending.contains(&format!("{dedup}/trigger")),
+        "the page is pending in the outbox: {pending:?}"
+    );
+
+    let report = harness.engine.deliver_outbox(Some(&case)).await.unwrap();
+    assert_eq!(report.delivered, 1, "{report:?}");
     let events = harness.pagerduty_events().await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["payload"]["severity"], "critical");
+    assert!(harness.stack.pending_outbox_keys().await.is_empty());
 }
 
 #[tokio::test]

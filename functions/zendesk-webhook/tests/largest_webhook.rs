@@ -92,6 +92,8 @@ async fn the_largest_webhook_leaves_only_items_far_below_the_dynamodb_limit() {
     let app = zendesk_webhook::webhook_app(harness.engine.clone(), webhooks);
     let (status, reply) = read_response(zendesk_webhook::handle(app, request).await).await;
     assert_eq!(status, 202, "{reply}");
+    // The webhook only stores; the `deliver` function sends (and records what was sent).
+    harness.engine.deliver_outbox(None).await.unwrap();
     assert!(
         !harness.pagerduty_events().await.is_empty(),
         "the out-of-hours page was sent"

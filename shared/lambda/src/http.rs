@@ -12,7 +12,7 @@
 //!   ([`SECRET_REREAD_INTERVAL`]), so a flood of bad signatures costs one read a minute.
 
 use crate::settings::{SECRET_ID_SUFFIX, SecretSpec, Settings};
-use crate::{InitError, LambdaEngine, Started};
+use crate::{InitError, StartedWebhook, WebhookEngine};
 use api::{AppState, Webhooks};
 use app::ports::{CaseStore, Clock, SystemClock, Timers};
 use app::{Deliver, Engine};
@@ -26,9 +26,11 @@ use std::time::Duration;
 use tower::ServiceExt;
 use tracing::{error, info, warn};
 
-/// The webhook routes with only the given providers configured. Effects are delivered before
-/// the answer: Lambda freezes the environment once the response is sent, so background work
-/// would stall until the next invocation.
+/// The webhook routes with only the given providers configured. A webhook stores the case and
+/// its outbox items in one write and answers: no outbound call on the request path (Zendesk
+/// gives up after about 10 s, and a throttled PagerDuty could take a minute). The `deliver`
+/// function, invoked by the table's stream for each new outbox item, sends them; the sweep
+/// delivers whatever that missed.
 pub fn webhook_app<S, T, D>(engine: Arc<Engine<S, T, D>>, webhooks: Webhooks) -> Router
 where
     S: CaseStore,
@@ -38,7 +40,9 @@ where
     api::webhook_router(Arc::new(AppState {
         engine,
         webhooks,
-        deliver_in_background: false,
+        // "In the background" here is another function: this engine has no delivery wake, so
+        // nothing is sent from this process.
+        deliver_in_background: true,
     }))
 }
 
@@ -64,7 +68,7 @@ pub const SECRET_REREAD_INTERVAL: Duration = Duration::from_secs(60);
 /// What a webhook function is made of; [`WebhookParts::from_started`] in `main`, by hand in
 /// tests.
 pub struct WebhookParts {
-    pub engine: Arc<LambdaEngine>,
+    pub engine: Arc<WebhookEngine>,
     pub policy: Arc<Policy>,
     pub sdk: aws_config::SdkConfig,
     /// The environment as read at init, before the secrets were fetched: re-reads start here.
@@ -78,7 +82,11 @@ pub struct WebhookParts {
 }
 
 impl WebhookParts {
-    pub fn from_started(started: &Started, secrets: &[SecretSpec], build: BuildWebhooks) -> Self {
+    pub fn from_started(
+        started: &StartedWebhook,
+        secrets: &[SecretSpec],
+        build: BuildWebhooks,
+    ) -> Self {
         Self {
             engine: Arc::clone(&started.engine),
             policy: Arc::clone(&started.policy),
@@ -110,7 +118,7 @@ struct Routers {
 
 /// A webhook function: base path stripped, a 401 retried after a secret rotation.
 pub struct WebhookFunction {
-    engine: Arc<LambdaEngine>,
+    engine: Arc<WebhookEngine>,
     policy: Arc<Policy>,
     sdk: aws_config::SdkConfig,
     env: Settings,
@@ -274,7 +282,7 @@ fn routers(parts: &WebhookParts, settings: &Settings) -> Result<Routers, InitErr
 }
 
 fn routers_from(
-    engine: &Arc<LambdaEngine>,
+    engine: &Arc<WebhookEngine>,
     policy: &Policy,
     build: BuildWebhooks,
     secrets: &[SecretSpec],

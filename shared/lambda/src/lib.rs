@@ -33,15 +33,38 @@ use tracing::{error, info, warn};
 
 pub type LambdaNotifiers =
     Notifiers<PagerDutyClient, SlackWebhook, SesMailer, ZendeskTickets, IntercomChatReplies>;
+/// The engine of the functions that deliver (deliver, escalate, sweep).
 pub type LambdaEngine = Engine<DynamoStore, SchedulerTimers, LambdaNotifiers>;
+/// The engine of the webhook functions: the store and the timers, no notifier.
+pub type WebhookEngine = Engine<DynamoStore, SchedulerTimers, NoDelivery>;
+
+/// The webhook functions' stand-in for the notifiers: they store outbox items and never send
+/// them (the `deliver` function does). Built without an HTTP client, SES client or notifier
+/// secret; if it were ever asked to send, the item stays pending for `deliver` and the sweep.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDelivery;
+
+impl app::Deliver for NoDelivery {
+    async fn deliver(
+        &self,
+        _case: &domain::case::CaseId,
+        _effect: &domain::case::Effect,
+    ) -> Result<app::ports::Delivered, app::ports::NotifyError> {
+        Err(app::ports::NotifyError::Retryable {
+            reason: String::from("a webhook function does not deliver; the deliver function will"),
+            retry_after: None,
+        })
+    }
+}
 
 /// The table's name.
 pub const TABLE_NAME_VAR: &str = "TABLE_NAME";
 /// A policy file packaged with the function; relative paths are read from `LAMBDA_TASK_ROOT`.
 pub const POLICY_FILE_VAR: &str = "POLICY_FILE";
 
-/// The secrets every function needs, since every function delivers its outbox: a page without
-/// a routing key would be recorded and never sent, so the key is required in AWS.
+/// The secrets of the functions that deliver the outbox (deliver, escalate, sweep): a page
+/// without a routing key would be recorded and never sent, so the key is required in AWS. The
+/// webhook functions read none of them.
 pub const NOTIFIER_SECRETS: [SecretSpec; 4] = [
     SecretSpec::required(notify::ROUTING_KEY_VAR),
     SecretSpec::optional(notify::WEBHOOK_URL_VAR),
@@ -122,6 +145,86 @@ pub async fn start(own_secrets: &[SecretSpec]) -> Result<Started, InitError> {
         policy,
         engine: Arc::new(engine),
     })
+}
+
+/// What a webhook function builds once per execution environment: no notifier.
+#[derive(Debug)]
+pub struct StartedWebhook {
+    /// The environment as read, before the secrets were fetched (re-reads start from it).
+    pub env: Settings,
+    pub settings: Settings,
+    pub sdk: aws_config::SdkConfig,
+    pub policy: Arc<Policy>,
+    pub engine: Arc<WebhookEngine>,
+}
+
+/// Load the SDK configuration, the settings with the function's own secrets only, the policy,
+/// and build the store and the timers: a webhook stores and answers, it never sends.
+pub async fn start_webhook(own_secrets: &[SecretSpec]) -> Result<StartedWebhook, InitError> {
+    let sdk = aws::config::load_sdk_config().await;
+    let env = Settings::from_env();
+    let settings = env.clone().resolve_secrets(&sdk, own_secrets).await?;
+    let function = WebhookSettings::read(&settings)?;
+    let policy = Arc::new(load_policy_file(function.policy_file.as_deref())?);
+    let engine = webhook_engine_from(function, &sdk, Arc::clone(&policy), Arc::new(SystemClock));
+    Ok(StartedWebhook {
+        env,
+        settings,
+        sdk,
+        policy,
+        engine: Arc::new(engine),
+    })
+}
+
+/// What the engine of a webhook function is built from: the table, the timers, the policy.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    pub table: String,
+    pub scheduler: SchedulerConfig,
+    pub policy_file: Option<PathBuf>,
+    pub engine: EngineSettings,
+}
+
+impl WebhookSettings {
+    pub fn read(settings: &Settings) -> Result<Self, InitError> {
+        let lookup = settings.lookup();
+        Ok(Self {
+            table: settings.require(TABLE_NAME_VAR)?,
+            scheduler: SchedulerConfig::from_lookup(&lookup)
+                .map_err(InitError::config("scheduler"))?,
+            policy_file: settings
+                .get(POLICY_FILE_VAR)
+                .map(|file| policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref())),
+            engine: EngineSettings::from_lookup(&lookup).map_err(InitError::config("engine"))?,
+        })
+    }
+}
+
+/// The webhook engine from [`WebhookSettings::read`]`(settings)`.
+pub fn build_webhook_engine(
+    settings: &Settings,
+    sdk: &aws_config::SdkConfig,
+    policy: Arc<Policy>,
+    clock: Arc<dyn Clock>,
+) -> Result<WebhookEngine, InitError> {
+    Ok(webhook_engine_from(
+        WebhookSettings::read(settings)?,
+        sdk,
+        policy,
+        clock,
+    ))
+}
+
+/// The store and the timers; the SDK clients connect lazily.
+pub fn webhook_engine_from(
+    function: WebhookSettings,
+    sdk: &aws_config::SdkConfig,
+    policy: Arc<Policy>,
+    clock: Arc<dyn Clock>,
+) -> WebhookEngine {
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), function.table);
+    let timers = SchedulerTimers::new(aws_sdk_scheduler::Client::new(sdk), function.scheduler);
+    Engine::new(policy, store, timers, NoDelivery, clock).with_settings(function.engine)
 }
 
 /// Everything the engine of a function is built from, read once from its settings (the
@@ -260,6 +363,50 @@ mod tests {
         assert!(
             message.contains("POLICY_FILE=/nonexistent/policy.toml"),
             "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_webhook_engine_reads_no_notifier_setting_and_never_sends() {
+        let settings = Settings::from_pairs([
+            ("TABLE_NAME", "cases"),
+            ("SCHEDULE_GROUP", "timers"),
+            (
+                "ESCALATE_FUNCTION_ARN",
+                "arn:aws:lambda:eu-central-1:123456789012:function:escalate",
+            ),
+            (
+                "SCHEDULER_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/scheduler",
+            ),
+            (
+                "SCHEDULER_DLQ_ARN",
+                "arn:aws:sqs:eu-central-1:123456789012:scheduler-dlq",
+            ),
+            // Settings only a delivering function reads: invalid here, and not read.
+            ("SLACK_WEBHOOK_URL", "hooks.slack.com/s3cret"),
+            ("SES_FROM_ADDRESS", "support@acme.example"),
+        ]);
+        assert!(
+            FunctionSettings::read(&settings).is_err(),
+            "a delivering function refuses these settings"
+        );
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-central-1"))
+            .build();
+        let policy = Arc::new(policy_file::default_policy().unwrap());
+        let engine = build_webhook_engine(&settings, &sdk, policy, Arc::new(SystemClock));
+        assert!(engine.is_ok(), "{:?}", engine.err());
+
+        let effect = domain::case::Effect::ResolvePage {
+            alert: domain::case::AlertKey::Dispatch,
+        };
+        let case = domain::case::CaseId::parse("zendesk-1").unwrap();
+        let sent = app::Deliver::deliver(&NoDelivery, &case, &effect).await;
+        assert!(
+            matches!(sent, Err(app::ports::NotifyError::Retryable { .. })),
+            "{sent:?}"
         );
     }
 

@@ -6,7 +6,7 @@
 //! message saying so (they never fall back to real AWS).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::{LambdaEngine, Settings, build_engine};
+use crate::{LambdaEngine, Settings, WebhookEngine, build_engine, build_webhook_engine};
 use app::ports::Clock;
 use aws_config::SdkConfig;
 use domain::policy::Policy;
@@ -87,6 +87,12 @@ impl Stack {
         Arc::new(build_engine(settings, &self.sdk, policy, clock).unwrap())
     }
 
+    /// The engine a webhook function builds at init (no notifier), on the test's clock.
+    pub fn webhook_engine(&self, settings: &Settings, clock: Arc<dyn Clock>) -> Arc<WebhookEngine> {
+        let policy = Arc::new(policy_file::default_policy().unwrap());
+        Arc::new(build_webhook_engine(settings, &self.sdk, policy, clock).unwrap())
+    }
+
     pub fn policy() -> Policy {
         policy_file::default_policy().unwrap()
     }
@@ -139,6 +145,29 @@ impl Stack {
             .await
             .unwrap();
         output.items.unwrap_or_default()
+    }
+
+    /// The idempotency keys of the outbox items still pending, in table order.
+    pub async fn pending_outbox_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .items()
+            .await
+            .iter()
+            .filter(|item| {
+                item.get("entity")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some("outbox")
+                    && item
+                        .get("state")
+                        .and_then(|v| v.as_s().ok())
+                        .map(String::as_str)
+                        == Some("pending")
+            })
+            .filter_map(|item| item.get("outbox_key")?.as_s().ok().cloned())
+            .collect();
+        keys.sort();
+        keys
     }
 
     /// The e-mails moto's SES has accepted from anyone to `to` (moto keeps one store for all
@@ -349,7 +378,9 @@ impl Harness {
         build: crate::http::BuildWebhooks,
     ) -> Result<crate::http::WebhookFunction, crate::InitError> {
         crate::http::WebhookFunction::new(crate::http::WebhookParts {
-            engine: Arc::clone(&self.engine),
+            engine: self
+                .stack
+                .webhook_engine(&self.settings, Arc::new(self.clock.clone())),
             policy: Arc::new(Stack::policy()),
             sdk: self.stack.sdk.clone(),
             env,

@@ -338,3 +338,59 @@ fn the_readme_runbook_explains_every_alarm() {
         "alarms the runbook does not explain: {missing:?}"
     );
 }
+
+/// The alarms on a metric of `namespace`/`metric` whose dimension `name` is `!Ref`/`!GetAtt`
+/// of `resource`.
+fn alarms_on(template: &Value, namespace: &str, metric: &str, resource: &str) -> Vec<String> {
+    resources_of_type(template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, alarm)| {
+            let properties = get(alarm, "Properties").unwrap();
+            get(properties, "Namespace").and_then(Value::as_str) == Some(namespace)
+                && get(properties, "MetricName").and_then(Value::as_str) == Some(metric)
+                && format!("{:?}", get(properties, "Dimensions")).contains(resource)
+        })
+        .map(|(name, _)| name)
+        .collect()
+}
+
+#[test]
+fn every_function_has_an_errors_alarm_and_deliver_one_on_its_stream_lag() {
+    let template = template();
+    let functions = resources_of_type(&template, "AWS::Serverless::Function");
+    assert!(functions.iter().any(|(name, _)| name == "DeliverFunction"));
+    for (function, _) in &functions {
+        assert_eq!(
+            alarms_on(&template, "AWS/Lambda", "Errors", function).len(),
+            1,
+            "{function} has no Errors alarm"
+        );
+    }
+    let lag = alarms_on(&template, "AWS/Lambda", "IteratorAge", "DeliverFunction");
+    assert_eq!(lag, vec![String::from("DeliverIteratorAgeAlarm")]);
+    let (_, alarm) = resources_of_type(&template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .find(|(name, _)| name == "DeliverIteratorAgeAlarm")
+        .unwrap();
+    let properties = get(alarm, "Properties").unwrap();
+    assert_eq!(
+        get(properties, "Statistic").and_then(Value::as_str),
+        Some("Maximum")
+    );
+    // IteratorAge is in milliseconds: alarm before the sweep's five minutes pass twice.
+    let threshold = get(properties, "Threshold")
+        .and_then(Value::as_u64)
+        .unwrap();
+    assert!((60_000..=600_000).contains(&threshold), "{threshold}");
+    assert_eq!(
+        alarms_on(
+            &template,
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "DeliverFailureQueue"
+        )
+        .len(),
+        1,
+        "the deliver failure queue is alarmed"
+    );
+}

@@ -43,6 +43,7 @@ const FUNCTION_SECRETS: &[(&str, &[lambda::SecretSpec])] = &[
     ("escalate", &escalate::SECRETS),
     ("sweep", &sweep::SECRETS),
     ("read-api", &read_api::SECRETS),
+    ("deliver", &deliver::SECRETS),
 ];
 
 fn root() -> &'static Path {
@@ -636,6 +637,7 @@ fn every_function_reserves_concurrency_by_parameter_and_keeps_its_report_lines()
         ("EscalateFunction", "EscalateReservedConcurrency", 20),
         ("SweepFunction", "SweepReservedConcurrency", 2),
         ("ReadApiFunction", "ReadApiReservedConcurrency", 5),
+        ("DeliverFunction", "DeliverReservedConcurrency", 10),
     ];
     let functions = of_type(&template, "AWS::Serverless::Function");
     assert_eq!(functions.len(), expected.len());
@@ -809,22 +811,38 @@ fn the_read_api_function_reads_its_token_by_secret_id() {
 fn api_read_token() -> &'static str {
     read_api::SECRETS[0].name
 }
+/// The role of a function resource (`Role: !GetAtt <role>.Arn`).
+fn role_of(template: &Value, function: &str) -> String {
+    get(properties(template, function), "Role")
+        .and_then(|role| tagged(role, "GetAtt"))
+        .and_then(Value::as_str)
+        .unwrap()
+        .trim_end_matches(".Arn")
+        .to_owned()
+}
+
+/// The functions that send (they build the notifiers) and the ones that do not.
+const DELIVERING: [&str; 3] = ["DeliverFunction", "EscalateFunction", "SweepFunction"];
+const WEBHOOKS: [&str; 4] = [
+    "ZendeskWebhookFunction",
+    "IntercomWebhookFunction",
+    "VoicemailWebhookFunction",
+    "PagerDutyWebhookFunction",
+];
+
 #[test]
 fn every_function_that_delivers_may_read_the_zendesk_api_token() {
     let template = template();
     let functions = of_type(&template, "AWS::Serverless::Function");
-    assert!(!functions.is_empty());
-    // The read-api function only reads; its role is checked to read nothing but its token.
-    for (name, function) in functions
-        .into_iter()
-        .filter(|(name, _)| name != "ReadApiFunction")
-    {
-        let role = get(get(function, "Properties").unwrap(), "Role")
-            .and_then(|role| tagged(role, "GetAtt"))
-            .and_then(Value::as_str)
-            .unwrap()
-            .trim_end_matches(".Arn")
-            .to_owned();
+    let mut names: BTreeSet<&str> = functions.iter().map(|(name, _)| name.as_str()).collect();
+    names.remove("ReadApiFunction");
+    let expected: BTreeSet<&str> = DELIVERING.iter().chain(&WEBHOOKS).copied().collect();
+    assert_eq!(
+        names, expected,
+        "every function is either delivering or a webhook"
+    );
+    for name in DELIVERING {
+        let role = role_of(&template, name);
         let policies = serde_yaml_ng::to_string(properties(&template, &role)).unwrap();
         assert!(
             policies.contains("secret:${ZendeskApiTokenSecretName}-??????"),
@@ -839,4 +857,217 @@ fn every_function_that_delivers_may_read_the_zendesk_api_token() {
     ] {
         assert!(globals.contains(variable), "Globals sets {variable}");
     }
+}
+
+/// The actions a role allows, by name.
+fn action_names(template: &Value, role: &str) -> BTreeSet<String> {
+    role_actions(template, role)
+        .into_iter()
+        .map(|(action, _)| action)
+        .collect()
+}
+
+const STORE: [&str; 7] = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:TransactWriteItems",
+];
+const TIMERS: [&str; 4] = [
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+    "iam:PassRole",
+];
+const LOGS_AND_SECRETS: [&str; 3] = [
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "secretsmanager:GetSecretValue",
+];
+const STREAM: [&str; 4] = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+];
+
+fn set(groups: &[&[&str]]) -> BTreeSet<String> {
+    groups
+        .iter()
+        .flat_map(|group| group.iter().map(|action| (*action).to_owned()))
+        .collect()
+}
+
+#[test]
+fn each_role_allows_exactly_the_actions_of_the_ports_its_function_builds() {
+    let template = template();
+    let expected = [
+        // Webhooks store and answer: the case store, the timers when they schedule, their own
+        // secret. Nothing that sends.
+        (
+            "ZendeskWebhookFunction",
+            set(&[&STORE, &TIMERS, &LOGS_AND_SECRETS]),
+        ),
+        (
+            "IntercomWebhookFunction",
+            set(&[&STORE, &TIMERS, &LOGS_AND_SECRETS]),
+        ),
+        (
+            "VoicemailWebhookFunction",
+            set(&[&STORE, &TIMERS, &LOGS_AND_SECRETS]),
+        ),
+        // An incident update decides no effect and moves no timer.
+        (
+            "PagerDutyWebhookFunction",
+            set(&[&STORE, &LOGS_AND_SECRETS]),
+        ),
+        // deliver sends: the store, SES, the stream, its failure queue; it moves no timer.
+        (
+            "DeliverFunction",
+            set(&[
+                &STORE,
+                &["ses:SendEmail"],
+                &LOGS_AND_SECRETS,
+                &STREAM,
+                &["sqs:SendMessage"],
+            ]),
+        ),
+        (
+            "EscalateFunction",
+            set(&[
+                &STORE,
+                &TIMERS,
+                &["ses:SendEmail"],
+                &LOGS_AND_SECRETS,
+                &["sqs:SendMessage"],
+            ]),
+        ),
+        (
+            "SweepFunction",
+            set(&[
+                &STORE,
+                &TIMERS,
+                &["ses:SendEmail"],
+                &LOGS_AND_SECRETS,
+                &["sqs:SendMessage"],
+            ]),
+        ),
+    ];
+    for (function, actions) in expected {
+        let role = role_of(&template, function);
+        assert_eq!(
+            action_names(&template, &role),
+            actions,
+            "{function} ({role})"
+        );
+    }
+    // The examples the issue names, spelled out.
+    let zendesk = action_names(&template, &role_of(&template, "ZendeskWebhookFunction"));
+    assert!(
+        !zendesk.contains("ses:SendEmail"),
+        "zendesk-webhook may send e-mail"
+    );
+    let deliver = action_names(&template, &role_of(&template, "DeliverFunction"));
+    assert!(
+        deliver.contains("ses:SendEmail"),
+        "deliver cannot send e-mail"
+    );
+}
+
+#[test]
+fn a_webhook_role_reads_its_own_signing_secret_and_no_notifier_secret() {
+    let template = template();
+    let own = [
+        ("ZendeskWebhookFunction", "${ZendeskWebhookSecretName}"),
+        ("IntercomWebhookFunction", "${IntercomClientSecretName}"),
+        ("VoicemailWebhookFunction", "${TwilioAuthTokenSecretName}"),
+        ("PagerDutyWebhookFunction", "${PagerDutyWebhookSecretName}"),
+    ];
+    for (function, secret) in own {
+        let role = role_of(&template, function);
+        let secrets: Vec<Vec<String>> = role_actions(&template, &role)
+            .into_iter()
+            .filter(|(action, _)| action == "secretsmanager:GetSecretValue")
+            .map(|(_, resources)| resources)
+            .collect();
+        assert_eq!(secrets.len(), 1, "{function}: {secrets:?}");
+        assert_eq!(secrets[0].len(), 1, "{function}: {secrets:?}");
+        assert!(secrets[0][0].contains(secret), "{function}: {secrets:?}");
+    }
+    for function in DELIVERING {
+        let role = role_of(&template, function);
+        let policies = serde_yaml_ng::to_string(properties(&template, &role)).unwrap();
+        assert!(
+            policies.contains("secret:${PagerDutyRoutingKeySecretName}-??????"),
+            "{function} ({role}) cannot read the PagerDuty routing key"
+        );
+    }
+}
+
+#[test]
+fn deliver_reads_new_outbox_items_from_the_stream_and_reports_failed_records() {
+    let template = template();
+    let table = properties(&template, "CasesTable");
+    let stream = get(table, "StreamSpecification").expect("the table has a stream");
+    // A fixed view type with the new image: toggling the pipe never changes it.
+    assert_eq!(
+        get(stream, "StreamViewType").and_then(Value::as_str),
+        Some("NEW_AND_OLD_IMAGES")
+    );
+    let events = get(properties(&template, "DeliverFunction"), "Events")
+        .and_then(Value::as_mapping)
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    let event = events.values().next().unwrap();
+    assert_eq!(get(event, "Type").and_then(Value::as_str), Some("DynamoDB"));
+    let event = get(event, "Properties").unwrap();
+    assert_eq!(
+        get(event, "Stream")
+            .and_then(|s| tagged(s, "GetAtt"))
+            .and_then(Value::as_str),
+        Some("CasesTable.StreamArn")
+    );
+    assert_eq!(
+        get(event, "StartingPosition").and_then(Value::as_str),
+        Some("LATEST")
+    );
+    assert_eq!(
+        get(event, "FunctionResponseTypes"),
+        Some(&Value::Sequence(vec![Value::from(
+            "ReportBatchItemFailures"
+        )]))
+    );
+    assert_eq!(
+        get(event, "BisectBatchOnFunctionError"),
+        Some(&Value::Bool(true))
+    );
+    assert!(
+        get(event, "MaximumRetryAttempts")
+            .and_then(Value::as_u64)
+            .is_some()
+    );
+    let destination = get(event, "DestinationConfig")
+        .and_then(|d| get(d, "OnFailure"))
+        .and_then(|d| get(d, "Destination"))
+        .and_then(|d| tagged(d, "GetAtt"))
+        .and_then(Value::as_str);
+    assert_eq!(destination, Some("DeliverFailureQueue.Arn"));
+
+    // The filter lets through the insert of an outbox item only: as the store writes it.
+    let filters = get(get(event, "FilterCriteria").unwrap(), "Filters")
+        .and_then(Value::as_sequence)
+        .unwrap();
+    assert_eq!(filters.len(), 1);
+    let pattern: serde_json::Value =
+        serde_json::from_str(get(&filters[0], "Pattern").and_then(Value::as_str).unwrap()).unwrap();
+    assert_eq!(
+        pattern,
+        serde_json::json!({
+            "eventName": ["INSERT"],
+            "dynamodb": { "NewImage": { "entity": { "S": [aws::store::OUTBOX_ENTITY] } } }
+        })
+    );
 }

@@ -56,6 +56,8 @@ pub(super) const CASE_SK: &str = "CASE";
 pub(super) const EVENT_SK: &str = "EVENT";
 pub(super) const OUTBOX_KEY_SK: &str = "OUTBOX_KEY";
 pub(super) const OUTBOX_PREFIX: &str = "OUTBOX#";
+/// The `entity` of an outbox item: the deliver function's stream filter selects on it.
+pub const OUTBOX_ENTITY: &str = "outbox";
 pub(super) const TIMELINE_PREFIX: &str = "TIMELINE#";
 
 pub(super) fn case_pk(id: &CaseId) -> String {
@@ -327,7 +329,7 @@ pub(super) fn new_outbox_item(
     Ok(Item::from([
         (PK.to_owned(), s(case_pk(id))),
         (SK.to_owned(), s(item_sk)),
-        (ENTITY.to_owned(), s("outbox")),
+        (ENTITY.to_owned(), s(OUTBOX_ENTITY)),
         (OUTBOX_KEY.to_owned(), s(key)),
         (CASE_ID.to_owned(), s(id.as_str())),
         (LANE.to_owned(), s(effect.delivery_lane(id))),

@@ -34,6 +34,8 @@ mod quarantine;
 mod queries;
 mod table;
 
+pub use item::OUTBOX_ENTITY;
+pub use outbox::KeyClaim;
 pub use table::create_table;
 
 use app::ports::{

@@ -190,6 +190,87 @@ impl DynamoStore {
     }
 }
 
+/// What claiming one outbox item by its key found ([`DynamoStore::claim_key`]).
+#[derive(Debug)]
+pub enum KeyClaim {
+    /// Leased to the caller until now + lease.
+    Claimed(Box<OutboxItem>),
+    /// Another deliverer holds its lease (a `deliver` invocation or the sweep).
+    Held,
+    /// Pending, but not to be sent now: waiting for its retry time, or behind an older pending
+    /// item of its delivery lane (a resolve never overtakes its trigger). The sweep sends it.
+    NotReady,
+    /// Not pending any more (delivered, not sent or failed), or no such key.
+    Finished,
+}
+
+impl DynamoStore {
+    /// Lease the outbox item with idempotency key `key_text`, if it is pending, due, not leased
+    /// and the oldest pending item of its lane: the same conditions as a claim of its case, for
+    /// one item named by a stream record. Costs a `GetItem`, a `Query` of the case's pending
+    /// items and, when it is ready, a conditional `UpdateItem`.
+    pub async fn claim_key(
+        &self,
+        key_text: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<KeyClaim, StoreError> {
+        let Some((case_id, item_key)) = self.item_of_key(key_text).await? else {
+            return Ok(KeyClaim::Finished);
+        };
+        let item_sk = item_key
+            .get(SK)
+            .and_then(|sk| sk.as_s().ok())
+            .cloned()
+            .unwrap_or_default();
+        let heads = self.pending_heads(&case_pk(&case_id)).await?;
+        let Some(head) = heads.iter().find(|head| head.sk == item_sk) else {
+            // Either final, or pending behind an older item of its lane.
+            return Ok(if self.is_pending(&item_key).await? {
+                KeyClaim::NotReady
+            } else {
+                KeyClaim::Finished
+            });
+        };
+        if head.next_attempt_at > now {
+            return Ok(KeyClaim::NotReady);
+        }
+        if !head.claimable(now) {
+            return Ok(KeyClaim::Held);
+        }
+        let until = SignedDuration::try_from(lease)
+            .ok()
+            .and_then(|lease| now.checked_add(lease).ok())
+            .unwrap_or(Timestamp::MAX);
+        Ok(match self.lease(head, now, until).await? {
+            Some(item) => KeyClaim::Claimed(Box::new(item)),
+            // Another claimer was first, or it was finished meanwhile.
+            None => KeyClaim::Held,
+        })
+    }
+
+    async fn is_pending(
+        &self,
+        item_key: &HashMap<String, AttributeValue>,
+    ) -> Result<bool, StoreError> {
+        let projection = "#pending_pk";
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key.clone()))
+            .consistent_read(true)
+            .projection_expression(projection)
+            .set_expression_attribute_names(names(&[projection]))
+            .send()
+            .await
+            .map_err(|e| sdk_error("read an outbox item", &e))?;
+        Ok(output
+            .item()
+            .is_some_and(|item| item.contains_key(item::PENDING_PK)))
+    }
+}
+
 impl DynamoStore {
     pub(super) async fn claim(
         &self,
