@@ -26,6 +26,8 @@ mod pagerduty;
 mod retry;
 mod slack;
 mod smtp;
+#[cfg(any(test, feature = "test-tls"))]
+pub mod test_tls;
 mod text;
 mod wiring;
 mod zendesk;
@@ -35,7 +37,7 @@ pub use email::{
     chat_fallback_email_in,
 };
 pub use env_config::{ConfigError, Secret};
-pub use http::{DEFAULT_TIMEOUT, HttpClientError, http_client};
+pub use http::{DEFAULT_TIMEOUT, HttpClientError, http_client, root_store, tls_config};
 pub use intercom::{
     AccountAttributes, DEFAULT_INTERCOM_API_URL, INTERCOM_API_VERSION, IntercomApi,
     IntercomApiConfig, IntercomChatReplies, IntercomChatSettings,
