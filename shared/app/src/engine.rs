@@ -28,6 +28,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 mod alert_updates;
+mod rejected;
 pub use alert_updates::AlertUpdateOutcome;
 
 /// How hard the engine tries before it gives up on a contended or failing operation.

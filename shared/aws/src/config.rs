@@ -30,6 +30,29 @@ pub async fn load_sdk_config() -> SdkConfig {
     sdk_loader().load().await
 }
 
+/// The SDK configuration of a Lambda function, from what Lambda sets: `AWS_REGION`, the
+/// execution role's credentials in `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+/// `AWS_SESSION_TOKEN`, and `AWS_ENDPOINT_URL` when set (tests). Retries, timeouts and the
+/// identity cache are the SDK clients' defaults for `BehaviorVersion::latest()`, as with
+/// [`load_sdk_config`].
+///
+/// Why not [`load_sdk_config`] in Lambda: its default provider chains (profile files, SSO, web
+/// identity through STS, container and instance metadata) are never used there, but they
+/// build an STS client at every start and put those clients into every binary.
+pub fn lambda_sdk_config() -> SdkConfig {
+    let setting = |name: &str| optional(&|name: &str| std::env::var(name).ok(), name);
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(sdk_http_client())
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            credentials,
+        ));
+    config.set_region(setting("AWS_REGION").map(aws_config::Region::new));
+    config.set_endpoint_url(setting("AWS_ENDPOINT_URL"));
+    config.build()
+}
+
 /// The loader [`load_sdk_config`] uses, for callers that set more (an endpoint) before loading.
 pub fn sdk_loader() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest()).http_client(sdk_http_client())

@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod notify;
+pub mod rejected;
 pub mod store;
 pub mod tickets;
 pub mod timers;
@@ -12,6 +13,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use notify::{
     ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
 };
+pub use rejected::{MAX_REJECTED_BODY_BYTES, RejectedEvent};
 pub use store::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
     Destination, NewOutboxItem, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
