@@ -5,7 +5,12 @@ For each function binary and each run: start the binary with the environment Lam
 template.yaml give it, and record the time from just before the process is started to its
 first `GET /2018-06-01/runtime/invocation/next`. The request is never answered with an event;
 the process is then stopped by its PID. Prints the median, min and max per function and exits
-1 if a median exceeds the target (30 ms) or a run fails.
+1 if a median exceeds the target (8 ms) or a run fails.
+
+With --python PYTHON, the function's Python/boto3 peer (scripts/lambda_python_peer.py: the
+same SDK clients and the same policy file) is started the same way, with the same environment,
+against the same stub, its runs alternating with the binary's; the ratio of the medians must
+be at least 30.
 
 Loopback only: the server binds 127.0.0.1, and AWS_ENDPOINT_URL points at a closed port.
 """
@@ -20,7 +25,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-TARGET_MS = 30.0
+TARGET_MS = 8.0
+TARGET_RATIO = 30.0
+PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_python_peer.py")
 NEXT = "/2018-06-01/runtime/invocation/next"
 
 
@@ -77,7 +84,7 @@ def closed_port():
         return s.getsockname()[1]  # closed once the socket is
 
 
-def environment(function, runtime_api, endpoint):
+def environment(function, runtime_api, endpoint, policy_file):
     account, region = "123456789012", "eu-central-1"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -107,6 +114,8 @@ def environment(function, runtime_api, endpoint):
         "SES_FROM_ADDRESS": "Acme Hosting Support <support@acme-hosting.example>",
         "SUPPORT_MAILBOX": "Acme Hosting Support <support@acme-hosting.example>",
         "PAGERDUTY_ROUTING_KEY": "R0UT1NGKEY0123456789abcdef012345",
+        # The policy file is read and parsed at init, by the binary and by its Python peer.
+        "POLICY_FILE": policy_file,
     }
     own = {
         "zendesk-webhook": {"ZENDESK_WEBHOOK_SECRET": "bench-zendesk-secret"},
@@ -134,21 +143,21 @@ def peak_rss_kib(pid):
     return None
 
 
-def measure(binary, env, timeout_s=5.0):
+def measure(command, env, timeout_s=10.0):
     with State.lock:
         State.first_next = None
     State.seen.clear()
     State.release.clear()
     started = time.perf_counter_ns()
     process = subprocess.Popen(
-        [binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         if not State.seen.wait(timeout=timeout_s):
             process.kill()
             _, err = process.communicate(timeout=5)
             raise RuntimeError(
-                f"{binary} made no /next request within {timeout_s} s: {err.decode(errors='replace')[-500:]}"
+                f"{' '.join(command)} made no /next request within {timeout_s} s: {err.decode(errors='replace')[-500:]}"
             )
         with State.lock:
             elapsed_ms = (State.first_next - started) / 1e6
@@ -163,14 +172,29 @@ def measure(binary, env, timeout_s=5.0):
             process.stderr.close()
 
 
+def summary(runs):
+    times = [t for t, _ in runs]
+    rss = max((r for _, r in runs if r is not None), default=None)
+    return statistics.median(times), min(times), max(times), rss
+
+
+def row(name, runs):
+    median, low, high, rss = summary(runs)
+    rss_text = f"{rss / 1024:.1f} MB" if rss else "-"
+    return f"{name:<26} {median:8.2f}ms {low:8.2f}ms {high:8.2f}ms {rss_text:>10}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--policy-file", default="infra/policy.toml")
+    parser.add_argument("--python", help="the Python (with boto3) that runs the peer")
     parser.add_argument("functions", nargs="+")
     args = parser.parse_args()
     if args.runs < 10:
         parser.error("at least 10 runs, for a meaningful median")
+    policy_file = os.path.abspath(args.policy_file)
 
     server = QuietServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -178,29 +202,48 @@ def main():
     endpoint = f"http://127.0.0.1:{closed_port()}"
 
     print(f"init time: process start to first GET {NEXT}, {args.runs} runs each")
-    print(f"{'function':<18} {'median':>9} {'min':>9} {'max':>9} {'peak RSS':>10}")
+    print(f"{'function':<26} {'median':>10} {'min':>10} {'max':>10} {'peak RSS':>10}")
     ok = True
+    medians = []
     for function in args.functions:
         binary = os.path.join(args.bin_dir, function)
-        env = environment(function, runtime_api, endpoint)
+        env = environment(function, runtime_api, endpoint, policy_file)
+        commands = {"rust": [binary]}
+        if args.python:
+            commands["python"] = [args.python, PEER, function]
         try:
-            measure(binary, env)  # warm the page cache; not counted
-            runs = [measure(binary, env) for _ in range(args.runs)]
+            for command in commands.values():
+                measure(command, env)  # warm the page cache; not counted
+            runs = {kind: [] for kind in commands}
+            # Alternate, so that a busy moment of the machine weighs on both alike.
+            for _ in range(args.runs):
+                for kind, command in commands.items():
+                    runs[kind].append(measure(command, env))
         except RuntimeError as error:
-            print(f"{function:<18} FAILED: {error}")
+            print(f"{function:<26} FAILED: {error}")
             ok = False
             continue
-        times = [t for t, _ in runs]
-        rss = max((r for _, r in runs if r is not None), default=None)
-        median = statistics.median(times)
-        rss_text = f"{rss / 1024:.1f} MB" if rss else "-"
-        print(
-            f"{function:<18} {median:7.2f}ms {min(times):7.2f}ms {max(times):7.2f}ms {rss_text:>10}"
-        )
-        if median > TARGET_MS:
+        print(row(function, runs["rust"]))
+        rust_median = summary(runs["rust"])[0]
+        if rust_median > TARGET_MS:
             ok = False
+        if args.python:
+            python_median = summary(runs["python"])[0]
+            ratio = python_median / rust_median
+            print(row(f"  python/boto3 peer", runs["python"]) + f"   ratio {ratio:5.1f}x")
+            medians.append((function, rust_median, python_median, ratio))
+            if ratio < TARGET_RATIO:
+                ok = False
     server.shutdown()
-    print(f"target: median at most {TARGET_MS:.0f} ms per function: {'met' if ok else 'NOT met'}")
+    if medians:
+        print()
+        print(f"{'function':<20} {'rust median':>12} {'python median':>14} {'ratio':>8}")
+        for function, rust, python, ratio in medians:
+            print(f"{function:<20} {rust:10.2f}ms {python:12.2f}ms {ratio:7.1f}x")
+    targets = f"median at most {TARGET_MS:.0f} ms per function"
+    if args.python:
+        targets += f", at least {TARGET_RATIO:.0f}x faster than the Python/boto3 peer"
+    print(f"target: {targets}: {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
 

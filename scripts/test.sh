@@ -21,10 +21,12 @@ for manifest in shared/*/Cargo.toml functions/*/Cargo.toml supportctl/Cargo.toml
 done
 
 step "Python tools (moto server, cfn-lint, sam) in .venv-tools"
-if [ ! -x .venv-tools/bin/moto_server ] || [ ! -x .venv-tools/bin/cfn-lint ] || [ ! -x .venv-tools/bin/sam ]; then
+# boto3: the Python peer of scripts/lambda-bench.sh (the same pin there).
+if [ ! -x .venv-tools/bin/moto_server ] || [ ! -x .venv-tools/bin/cfn-lint ] || [ ! -x .venv-tools/bin/sam ] \
+  || ! .venv-tools/bin/python -c 'import boto3' 2>/dev/null; then
   python3 -m venv .venv-tools
   .venv-tools/bin/pip install -q --disable-pip-version-check \
-    'moto[server]==5.2.5' 'cfn-lint==1.58.*' 'aws-sam-cli==1.170.*'
+    'moto[server]==5.2.5' 'cfn-lint==1.58.*' 'aws-sam-cli==1.170.*' 'boto3==1.43.108'
 fi
 
 step "cargo fmt --check"

@@ -144,10 +144,7 @@ async fn every_acknowledged_event_is_stored_once_while_dynamodb_throttles_and_lo
     let proxy = faulty_proxy(harness.stack.endpoint.clone(), Arc::clone(&faults)).await;
     // The function's clients talk to DynamoDB (and the scheduler) through the proxy.
     // (An endpoint given to the loader is client configuration: it wins over AWS_ENDPOINT_URL.)
-    let proxied_sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&proxy)
-        .load()
-        .await;
+    let proxied_sdk = aws::config::sdk_loader().endpoint_url(&proxy).load().await;
     let engine = Arc::new(
         lambda::build_engine(
             &harness.settings,

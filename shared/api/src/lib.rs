@@ -91,6 +91,7 @@ fn read_routes<R: CaseStore + CaseReader>(reads: ReadState<R>) -> Router {
         .route("/api/cases", get(list_cases::<R>))
         .route("/api/cases/{case_id}", get(case_detail::<R>))
         .route("/api/quarantine", get(list_quarantine::<R>))
+        .route("/api/rejected", get(list_rejected::<R>))
         .route("/api/reports/compliance", get(compliance_json::<R>))
         .route("/api/reports/compliance.csv", get(compliance_csv::<R>))
         .merge(pages::routes::<R>())
@@ -216,6 +217,37 @@ async fn list_quarantine<R: CaseStore + CaseReader>(
                 })
                 .collect();
             axum::Json(json!({ "quarantined": views })).into_response()
+        }
+        Err(source) => store_error(&source),
+    }
+}
+
+/// Events refused because they can never be decided, the most recent first (`limit`: default
+/// 100, at most 1,000). They are kept for an operator, never retried.
+async fn list_rejected<R: CaseStore + CaseReader>(
+    State(state): State<Arc<ReadState<R>>>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let limit = query
+        .limit
+        .unwrap_or(DEFAULT_LIST_LIMIT)
+        .min(MAX_LIST_LIMIT);
+    match state.reader.rejected_events(limit).await {
+        Ok(events) => {
+            let views: Vec<_> = events
+                .iter()
+                .map(|event| {
+                    json!({
+                        "provider": event.provider,
+                        "event_id": event.event_id,
+                        "case_id": event.case_id,
+                        "reason": event.reason,
+                        "received_at": event.received_at,
+                        "body": event.body,
+                    })
+                })
+                .collect();
+            axum::Json(json!({ "rejected": views })).into_response()
         }
         Err(source) => store_error(&source),
     }

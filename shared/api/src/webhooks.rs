@@ -102,7 +102,14 @@ async fn receive<S: CaseStore, T: Timers, D: Deliver>(
     let outcome = handler.handle(&request, state.engine.now());
     let reply = match outcome {
         Ok(Intake::Accepted(events)) => {
-            store(&state.engine, &events, state.deliver_in_background).await
+            let received = Received { provider, body };
+            store(
+                &state.engine,
+                &events,
+                &received,
+                state.deliver_in_background,
+            )
+            .await
         }
         Err(rejection) => {
             warn!(provider, status = rejection.status().as_u16(), reason = %rejection, "webhook rejected");
@@ -125,12 +132,19 @@ pub(crate) fn rejected(rejection: &Rejection, method: &Method) -> Response {
     response
 }
 
+/// Where the events of a request came from: kept with an event that can never be decided.
+struct Received<'a> {
+    provider: &'static str,
+    body: &'a [u8],
+}
+
 /// Ingest every event of the request; 202 once all are stored, 200 if all were duplicates,
 /// 503/500 when the store failed (the provider retries; dedup makes that harmless), 422 for an
-/// event the engine can never decide.
+/// event the engine can never decide (kept for an operator: `GET /api/rejected`).
 async fn store<S: CaseStore, T: Timers, D: Deliver>(
     engine: &Arc<Engine<S, T, D>>,
     events: &[CaseEvent],
+    received: &Received<'_>,
     deliver_in_background: bool,
 ) -> Reply {
     // Per case, how many effects the events put in the outbox.
@@ -146,12 +160,14 @@ async fn store<S: CaseStore, T: Timers, D: Deliver>(
             }
             Ok(IngestOutcome::Duplicate) => {}
             Err(source @ EngineError::Decide { .. }) => {
-                // Retrying cannot help: answer 4xx so the provider stops, and leave the event
-                // in the log for an operator.
+                // Retrying cannot help: answer 4xx so the provider stops, and keep the event
+                // where an operator sees it.
                 error!(case_id = %event.case_id, event_id = %event.event_id, error = %source, "event cannot be decided; refused");
-                failure = Some(StoreFailure::Undecidable {
-                    reason: format!("event {} cannot be decided: {source}", event.event_id),
-                });
+                let reason = format!("event {} cannot be decided: {source}", event.event_id);
+                engine
+                    .keep_rejected(received.provider, event, &reason, received.body)
+                    .await;
+                failure = Some(StoreFailure::Undecidable { reason });
                 break;
             }
             Err(source) => {

@@ -28,6 +28,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 mod alert_updates;
+mod rejected;
 mod sla_events;
 pub use alert_updates::AlertUpdateOutcome;
 use sla_events::add_sla_events;

@@ -130,6 +130,13 @@ impl CaseStore for OneWriterAtATime {
         self.store.quarantined(case)
     }
 
+    fn keep_rejected(
+        &self,
+        event: app::ports::RejectedEvent,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.store.keep_rejected(event)
+    }
+
     async fn finish_delivery(
         &self,
         key: &str,
@@ -168,6 +175,13 @@ impl CaseReader for OneWriterAtATime {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Quarantine>, StoreError>> + Send {
         self.store.quarantined_cases(limit)
+    }
+
+    fn rejected_events(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<app::ports::RejectedEvent>, StoreError>> + Send {
+        self.store.rejected_events(limit)
     }
 
     fn cases_received_between(

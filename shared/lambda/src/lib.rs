@@ -130,7 +130,7 @@ pub struct Started {
 /// Load the SDK configuration, the settings with `NOTIFIER_SECRETS` plus the function's own
 /// secrets, the policy, and build the engine on the system clock.
 pub async fn start(own_secrets: &[SecretSpec]) -> Result<Started, InitError> {
-    let sdk = aws::config::load_sdk_config().await;
+    let sdk = aws::config::lambda_sdk_config();
     let mut specs = NOTIFIER_SECRETS.to_vec();
     specs.extend_from_slice(own_secrets);
     let env = Settings::from_env();

@@ -81,7 +81,7 @@ impl ReadFunction {
 
 /// Read the SDK configuration and the read token once, and build the function.
 pub async fn start_reads() -> Result<ReadFunction, InitError> {
-    let sdk = aws::config::load_sdk_config().await;
+    let sdk = aws::config::lambda_sdk_config();
     let settings = Settings::from_env()
         .resolve_secrets(&sdk, &READ_SECRETS)
         .await?;

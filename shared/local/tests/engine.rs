@@ -152,6 +152,10 @@ impl CaseStore for FaultyStore {
         self.inner.quarantined(case).await
     }
 
+    async fn keep_rejected(&self, event: app::ports::RejectedEvent) -> Result<(), StoreError> {
+        self.inner.keep_rejected(event).await
+    }
+
     async fn finish_delivery(
         &self,
         key: &str,

@@ -5,6 +5,7 @@ use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// The per-request timeout when none is configured: connect, send and read the answer.
@@ -21,13 +22,42 @@ pub struct HttpClientError(String);
 /// Builds the one `reqwest::Client` that every notifier shares (it pools connections; clone it,
 /// do not build another). Redirects are not followed, so a request that carries a secret (the
 /// routing key in the body, the webhook URL) goes nowhere but where it was configured to go.
-/// Timeouts are set per request by each notifier.
+/// Timeouts are set per request by each notifier. TLS: [`tls_config`].
 pub fn http_client() -> Result<reqwest::Client, HttpClientError> {
     reqwest::Client::builder()
+        .use_preconfigured_tls(tls_config()?)
         .user_agent(concat!("support-sla/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|error| HttpClientError(error_chain(&error.without_url())))
+}
+
+/// The TLS configuration of every outbound HTTPS client of the process (the notifiers and the
+/// AWS SDK, `aws::config`): certificates are verified against the Mozilla root store compiled
+/// into the binary (`webpki-roots`), with `ring` for the cryptography. Built once per process.
+///
+/// Why compiled-in roots: loading the native store (`/etc/ssl/certs`, every file read and
+/// parsed) once per client was most of a Lambda function's cold start; the compiled-in anchors
+/// need no parsing at all. They change only with a rebuild, like the rest of the binary.
+pub fn tls_config() -> Result<rustls::ClientConfig, HttpClientError> {
+    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    if let Some(config) = CONFIG.get() {
+        return Ok(config.clone());
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| HttpClientError(format!("TLS protocol versions: {error}")))?
+        .with_root_certificates(root_store())
+        .with_no_client_auth();
+    Ok(CONFIG.get_or_init(|| config).clone())
+}
+
+/// The trust anchors of [`tls_config`]: the compiled-in Mozilla root store.
+pub fn root_store() -> rustls::RootCertStore {
+    rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    }
 }
 
 /// Parses a configured URL; the error names the variable, never the value (it may be a secret:
@@ -245,6 +275,50 @@ mod tests {
         );
         assert_eq!(retry_after(&headers("soon"), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn the_tls_configuration_trusts_the_compiled_in_web_roots() {
+        let roots = root_store();
+        assert!(roots.len() > 100, "{} roots", roots.len());
+        // The roots that AWS endpoints (Amazon Trust Services) and the providers chain to.
+        for name in [
+            "Amazon Root CA 1",
+            "ISRG Root X1",
+            "DigiCert Global Root G2",
+        ] {
+            assert!(
+                roots
+                    .roots
+                    .iter()
+                    .any(|anchor| contains(anchor.subject.as_ref(), name.as_bytes())),
+                "{name} is missing"
+            );
+        }
+        let config = tls_config().unwrap();
+        assert!(!config.crypto_provider().cipher_suites.is_empty());
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+    }
+
+    #[tokio::test]
+    async fn the_shared_client_refuses_a_certificate_under_no_compiled_in_root() {
+        let server = crate::test_tls::UntrustedTlsServer::start().await;
+
+        let error = http_client()
+            .unwrap()
+            .get(server.url())
+            .send()
+            .await
+            .unwrap_err();
+
+        let text = error_chain(&error).to_lowercase();
+        assert!(text.contains("certificate"), "{text}");
+        assert!(server.handshakes_failed() >= 1, "{text}");
     }
 
     #[test]

@@ -27,6 +27,8 @@ mod pagerduty;
 mod retry;
 mod slack;
 mod smtp;
+#[cfg(any(test, feature = "test-tls"))]
+pub mod test_tls;
 mod text;
 mod wiring;
 mod zendesk;
@@ -40,7 +42,7 @@ pub use events_webhook::{
     EVENT_ID_HEADER, EVENT_TYPE_HEADER, EVENTS_WEBHOOK_SECRET_VAR, EVENTS_WEBHOOK_URL_VAR,
     EventsWebhook, EventsWebhookConfig, SIGNATURE_HEADER, events_signature,
 };
-pub use http::{DEFAULT_TIMEOUT, HttpClientError, http_client};
+pub use http::{DEFAULT_TIMEOUT, HttpClientError, http_client, root_store, tls_config};
 pub use intercom::{
     AccountAttributes, DEFAULT_INTERCOM_API_URL, INTERCOM_API_VERSION, IntercomApi,
     IntercomApiConfig, IntercomChatReplies, IntercomChatSettings,

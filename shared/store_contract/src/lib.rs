@@ -54,6 +54,8 @@
 //! - **Lease renewal.** `renew_lease(key, now, lease)` moves a pending, leased item's lease to
 //!   `now + lease` (even when it has just run out) and answers `true`; for an item that is
 //!   final, was never claimed, or does not exist it changes nothing and answers `false`.
+//! - **Rejected events.** `keep_rejected` keeps one record per provider and event id (a second
+//!   one replaces the first); `rejected_events` lists them, the most recently received first.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -69,6 +71,7 @@ mod outbox;
 mod outbox_per_case;
 mod quarantine;
 mod received_range;
+mod rejected;
 mod timeline;
 
 pub use blocks::{
@@ -85,6 +88,7 @@ pub use outbox::*;
 pub use outbox_per_case::*;
 pub use quarantine::*;
 pub use received_range::*;
+pub use rejected::*;
 pub use timeline::*;
 
 use app::ports::{CaseReader, CaseStore};
@@ -151,6 +155,7 @@ macro_rules! store_contract_tests {
             a_quarantined_case_is_not_due_before_its_time_and_a_commit_ends_it,
             quarantined_cases_are_listed_soonest_retry_first,
             cases_received_in_a_range_come_back_earliest_first_with_the_end_excluded,
+            rejected_events_are_kept_and_listed_most_recent_first,
         );
     };
     (@each $factory:expr; $($name:ident),+ $(,)?) => {

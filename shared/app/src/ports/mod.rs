@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod events;
 pub mod notify;
+pub mod rejected;
 pub mod store;
 pub mod tickets;
 pub mod timers;
@@ -14,6 +15,7 @@ pub use events::{EventPublisher, NoEventPublisher};
 pub use notify::{
     ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
 };
+pub use rejected::{MAX_REJECTED_BODY_BYTES, RejectedEvent};
 pub use store::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
     Destination, NewOutboxItem, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,

@@ -3,6 +3,7 @@
 //! [`CaseReader`] (what the read API needs). Two adapters (embedded SQLite, DynamoDB), one
 //! contract test suite (the `store_contract` crate).
 
+use super::rejected::RejectedEvent;
 use domain::Timestamp;
 use domain::case::{AlertAction, AlertKey, Case, CaseId, Change, Effect, TimerKind};
 use serde::{Deserialize, Serialize};
@@ -299,6 +300,14 @@ pub trait CaseStore: Send + Sync + 'static {
         &self,
         case: &CaseId,
     ) -> impl Future<Output = Result<Option<Quarantine>, StoreError>> + Send;
+
+    /// Keep an event that can never be decided, for an operator (`CaseReader::rejected_events`).
+    /// Keeping one with the provider and event id of a kept one replaces it. Pruned with the
+    /// rest of the history (SQLite) or by TTL (DynamoDB).
+    fn keep_rejected(
+        &self,
+        event: RejectedEvent,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// A shared store is a store: the engine, a sweeper and the read API can hold one together.
@@ -373,6 +382,13 @@ impl<S: CaseStore> CaseStore for std::sync::Arc<S> {
         case: &CaseId,
     ) -> impl Future<Output = Result<Option<Quarantine>, StoreError>> + Send {
         S::quarantined(self, case)
+    }
+
+    fn keep_rejected(
+        &self,
+        event: RejectedEvent,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        S::keep_rejected(self, event)
     }
 }
 
@@ -471,6 +487,13 @@ pub trait CaseReader: Send + Sync + 'static {
         from: Timestamp,
         to: Timestamp,
     ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send;
+
+    /// Kept rejected events, the most recently received first (then by provider and event id),
+    /// at most `limit`.
+    fn rejected_events(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<RejectedEvent>, StoreError>> + Send;
 }
 
 impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
@@ -516,6 +539,13 @@ impl<S: CaseReader> CaseReader for std::sync::Arc<S> {
         to: Timestamp,
     ) -> impl Future<Output = Result<Vec<StoredCase>, StoreError>> + Send {
         S::cases_received_between(self, from, to)
+    }
+
+    fn rejected_events(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<RejectedEvent>, StoreError>> + Send {
+        S::rejected_events(self, limit)
     }
 }
 

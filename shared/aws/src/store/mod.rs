@@ -32,15 +32,17 @@ mod item;
 mod outbox;
 mod quarantine;
 mod queries;
+mod rejected;
 mod table;
 
 pub use item::OUTBOX_ENTITY;
 pub use outbox::KeyClaim;
+pub use rejected::REJECTED_EVENT_TTL;
 pub use table::create_table;
 
 use app::ports::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, Destination,
-    OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
+    OutboxItem, Quarantine, RejectedEvent, StoreError, StoredCase, TimelineEntry,
 };
 use aws_sdk_dynamodb::Client;
 use domain::Timestamp;
@@ -211,6 +213,10 @@ impl CaseStore for DynamoStore {
         self.quarantine_of(case).await
     }
 
+    async fn keep_rejected(&self, event: RejectedEvent) -> Result<(), StoreError> {
+        self.put_rejected(event).await
+    }
+
     async fn finish_delivery(
         &self,
         key: &str,
@@ -249,6 +255,10 @@ impl CaseReader for DynamoStore {
 
     async fn quarantined_cases(&self, limit: usize) -> Result<Vec<Quarantine>, StoreError> {
         self.quarantine_list(limit).await
+    }
+
+    async fn rejected_events(&self, limit: usize) -> Result<Vec<RejectedEvent>, StoreError> {
+        self.rejected_list(limit).await
     }
 
     async fn list_cases_page(

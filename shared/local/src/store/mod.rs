@@ -18,6 +18,7 @@
 
 mod checkpoint;
 mod codec;
+mod rejected;
 mod schema;
 mod worker;
 
@@ -26,7 +27,7 @@ pub use schema::SCHEMA_VERSION;
 use app::outbox::{Finish, Recorded};
 use app::ports::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
-    Destination, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
+    Destination, OutboxItem, Quarantine, RejectedEvent, StoreError, StoredCase, TimelineEntry,
 };
 use app::stored;
 use checkpoint::Checkpointer;
@@ -171,10 +172,17 @@ impl SqliteStore {
                     params![before],
                 )
                 .ctx("prune finished outbox items")?;
+            let rejected = conn
+                .execute(
+                    "DELETE FROM rejected_events WHERE received_at < ?1",
+                    params![before],
+                )
+                .ctx("prune rejected events")?;
             Ok(Pruned {
                 events,
                 timeline,
                 outbox,
+                rejected,
             })
         })
         .await
@@ -196,6 +204,8 @@ pub struct Pruned {
     pub events: usize,
     pub timeline: usize,
     pub outbox: usize,
+    /// Kept rejected events (`app::ports::RejectedEvent`).
+    pub rejected: usize,
 }
 
 /// A [`CaseWrite`] with its JSON encoded, ready to be written under the lock.
@@ -676,6 +686,10 @@ impl CaseStore for SqliteStore {
         .await
     }
 
+    async fn keep_rejected(&self, event: RejectedEvent) -> Result<(), StoreError> {
+        self.keep_rejected_event(event).await
+    }
+
     async fn quarantined(&self, case: &CaseId) -> Result<Option<Quarantine>, StoreError> {
         let id = case.as_str().to_owned();
         let row = self
@@ -806,6 +820,10 @@ impl CaseReader for SqliteStore {
             })
             .await?;
         rows.into_iter().map(CaseRow::decode).collect()
+    }
+
+    async fn rejected_events(&self, limit: usize) -> Result<Vec<RejectedEvent>, StoreError> {
+        self.list_rejected_events(limit).await
     }
 
     async fn quarantined_cases(&self, limit: usize) -> Result<Vec<Quarantine>, StoreError> {

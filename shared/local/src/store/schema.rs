@@ -92,6 +92,20 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX quarantine_by_until ON quarantine (until, case_id);
     ",
+    // 3 -> 4: events that can never be decided, kept for an operator
+    // (`app::ports::RejectedEvent`), pruned with the rest of the history.
+    r"
+    CREATE TABLE rejected_events (
+        provider     TEXT NOT NULL,
+        event_id     TEXT NOT NULL,
+        case_id      TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        received_at  INTEGER NOT NULL,
+        body         TEXT NOT NULL,
+        PRIMARY KEY (provider, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX rejected_events_by_received ON rejected_events (received_at, provider, event_id);
+    ",
 ];
 
 /// The schema version this code writes.
