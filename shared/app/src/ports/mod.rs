@@ -3,12 +3,14 @@
 //! DynamoDB, EventBridge Scheduler and SES).
 
 pub mod clock;
+pub mod metrics;
 pub mod notify;
 pub mod store;
 pub mod tickets;
 pub mod timers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use metrics::{GaugeReader, Metrics, NoMetrics, StoreGauges, WebhookOutcome};
 pub use notify::{
     ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
 };

@@ -18,6 +18,7 @@
 
 mod checkpoint;
 mod codec;
+mod gauges;
 mod schema;
 mod worker;
 
