@@ -63,7 +63,7 @@ impl EmfMetrics {
     }
 
     fn timestamp_millis(&self) -> i64 {
-        i64::try_from(self.clock.now().as_millisecond()).unwrap_or(0)
+        self.clock.now().as_millisecond()
     }
 }
 
