@@ -35,7 +35,10 @@ async fn the_gauges_count_pending_items_open_cases_and_quarantined_cases() {
         .claim_destination(at(61), Duration::from_secs(60), Destination::Slack, 10)
         .await
         .unwrap();
-    assert!(claimed.iter().any(|item| item.key == sent_key), "{claimed:?}");
+    assert!(
+        claimed.iter().any(|item| item.key == sent_key),
+        "{claimed:?}"
+    );
     for item in claimed {
         let outcome = if item.key == sent_key {
             DeliveryOutcome::Delivered {
@@ -47,7 +50,10 @@ async fn the_gauges_count_pending_items_open_cases_and_quarantined_cases() {
                 error: "503".into(),
             }
         };
-        store.finish_delivery(&item.key, outcome, at(61)).await.unwrap();
+        store
+            .finish_delivery(&item.key, outcome, at(61))
+            .await
+            .unwrap();
     }
     let mut solved = sample_case("zendesk-3", at(120));
     solved.request.plan = Plan::Standard;
