@@ -2,6 +2,7 @@
 //! the read API. The local server, the Lambda functions (through `lambda_http`) and the tests
 //! (through `tower::ServiceExt::oneshot`) all run this same router.
 
+mod metrics;
 mod pagerduty;
 mod pages;
 mod read_access;
@@ -10,6 +11,7 @@ mod twilio;
 mod views;
 mod webhooks;
 
+pub use metrics::{OPENMETRICS_CONTENT_TYPE, PrometheusMetrics, metrics_router};
 pub use read_access::{READ_TOKEN_VARIABLE, ReadAccess};
 pub use recorded::{RecordedCaseDocument, RecordedMonthDocument};
 
@@ -71,6 +73,10 @@ where
     R: CaseStore + CaseReader,
 {
     routes::<S, T, D>()
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            metrics::observe_webhook::<S, T, D>,
+        ))
         .with_state(state)
         .merge(read_routes(reads))
         .layer(middleware::from_fn(log_request))
@@ -112,6 +118,10 @@ where
     D: Deliver,
 {
     routes::<S, T, D>()
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            metrics::observe_webhook::<S, T, D>,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }

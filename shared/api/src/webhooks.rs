@@ -216,16 +216,20 @@ async fn deliver<S: CaseStore, T: Timers, D: Deliver>(
 }
 
 pub(crate) fn into_response((status, body): Reply, method: &Method) -> Response {
-    if method == Method::HEAD {
-        return status.into_response();
-    }
-    let body = serde_json::to_vec(&body).unwrap_or_default();
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from(body),
-    )
-        .into_response()
+    let outcome = crate::metrics::reply_outcome(status, &body);
+    let mut response = if method == Method::HEAD {
+        status.into_response()
+    } else {
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            Body::from(body),
+        )
+            .into_response()
+    };
+    response.extensions_mut().insert(outcome);
+    response
 }
 
 #[cfg(test)]

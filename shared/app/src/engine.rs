@@ -10,6 +10,7 @@
 //! [`Engine::with_delivery_wake`] whenever a decision adds to the outbox.
 
 use crate::deliver::{Deliver, describe, describe_timer};
+use crate::ports::metrics::ClockSnapshot;
 use crate::ports::{
     CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, Destination, NewOutboxItem,
     NotifyError, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry, TimelineKind,
@@ -30,6 +31,7 @@ use tracing::{info, warn};
 mod alert_updates;
 mod rejected;
 mod sla_events;
+mod metrics;
 pub use alert_updates::AlertUpdateOutcome;
 use sla_events::add_sla_events;
 
@@ -190,6 +192,7 @@ pub struct Engine<S, T, D> {
     clock: Arc<dyn Clock>,
     settings: EngineSettings,
     wake: Option<DeliveryWake>,
+    metrics: Arc<dyn crate::ports::Metrics>,
 }
 
 impl<S, T, D> std::fmt::Debug for Engine<S, T, D> {
@@ -216,6 +219,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             clock,
             settings: EngineSettings::default(),
             wake: None,
+            metrics: Arc::new(crate::ports::NoMetrics),
         }
     }
 
@@ -262,6 +266,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 .as_ref()
                 .map(|s| s.case.timers.clone())
                 .unwrap_or_default();
+            let clocks_before = ClockSnapshot::of(stored.as_ref().map(|s| &s.case));
             let before = self
                 .settings
                 .publish_sla_events
@@ -289,6 +294,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             }];
             let deliveries = decision.effects.len();
             let effects = deliveries + decision.timers.len();
+            let clocks_decided = clocks_before.decided(&decision.case, now);
             match self
                 .commit(
                     decision,
@@ -301,6 +307,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 .await
             {
                 Ok(version) => {
+                    self.record_clocks(&clocks_decided);
                     info!(case_id = %case_id, event_id = %event.event_id, version, effects, "event applied");
                     return Ok(IngestOutcome::Applied {
                         version,
@@ -453,6 +460,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 add_sla_events(Some(&stored.case), &mut decision);
             }
             let effects = decision.effects.len() + decision.timers.len();
+            let clocks_decided = ClockSnapshot::of(Some(&stored.case)).decided(&decision.case, now);
             let mut timeline = vec![TimelineEntry {
                 at: now,
                 kind: why.clone(),
@@ -468,7 +476,10 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                 )
                 .await
             {
-                Ok(version) => return Ok(FireOutcome::Applied { version, effects }),
+                Ok(version) => {
+                    self.record_clocks(&clocks_decided);
+                    return Ok(FireOutcome::Applied { version, effects });
+                }
                 Err(StoreError::Conflict(_)) => continue,
                 Err(error) => return Err(EngineError::store(case_id, error)),
             }
@@ -650,6 +661,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             .finish_delivery(&item.key, outcome.clone(), self.clock.now())
             .await
             .map_err(|e| EngineError::store(&item.case_id, e))?;
+        self.record_delivery(item, &outcome);
         Ok(outcome)
     }
 

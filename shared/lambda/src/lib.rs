@@ -6,6 +6,7 @@
 //! event to the handler in its `lib.rs`. A setting that is missing or invalid fails the start
 //! with a message that names the variable ([`InitError`]).
 
+pub mod emf;
 pub mod http;
 mod logs;
 pub mod read;
@@ -332,7 +333,10 @@ pub fn engine_from(
     let chat = IntercomChatReplies::new(function.intercom_chat, notify::http_client()?);
     let mailer = mailer.with_language(policy.chat.language);
     let notifiers = function.notifiers.notifiers(mailer)?.with_chat(chat);
-    Ok(Engine::new(policy, store, timers, notifiers, clock).with_settings(function.engine))
+    let metrics = Arc::new(emf::EmfMetrics::stdout(Arc::clone(&clock)));
+    Ok(Engine::new(policy, store, timers, notifiers, clock)
+        .with_settings(function.engine)
+        .with_metrics(metrics))
 }
 
 #[cfg(test)]

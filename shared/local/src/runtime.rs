@@ -276,10 +276,18 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         access: read_access,
     };
     let wakers = DeliveryWakers::new();
+    let metrics = Arc::new(api::PrometheusMetrics::new());
+    let metrics_routes = api::metrics_router(
+        Arc::clone(&metrics),
+        Arc::clone(&store),
+        Arc::clone(&clock),
+        reads.access.clone(),
+    );
     let engine = Arc::new(
         Engine::new(policy, Arc::clone(&store), timers.clone(), notifiers, clock)
             .with_settings(engine_settings)
-            .with_delivery_wake(wakers.as_engine_wake()),
+            .with_delivery_wake(wakers.as_engine_wake())
+            .with_metrics(metrics),
     );
     let state = Arc::new(AppState {
         engine: Arc::clone(&engine),
@@ -308,7 +316,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         settings.retention,
         stopped.clone(),
     ));
-    let router = api::router(state, reads);
+    let router = api::router(state, reads).merge(metrics_routes);
     let mut server_stopped = stopped;
     let server = tokio::spawn(http_server::serve(
         listener,

@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod events;
+pub mod metrics;
 pub mod notify;
 pub mod rejected;
 pub mod store;
@@ -12,6 +13,7 @@ pub mod timers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use events::{EventPublisher, NoEventPublisher};
+pub use metrics::{GaugeReader, Metrics, NoMetrics, StoreGauges, WebhookOutcome};
 pub use notify::{
     ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
 };

@@ -19,6 +19,7 @@
 mod checkpoint;
 mod codec;
 mod rejected;
+mod gauges;
 mod schema;
 mod worker;
 
