@@ -483,7 +483,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         // timer changes (the machine brings the timers in line last).
         let mut outbox = Vec::new();
         for effect in decision.effects {
-            let key = effect.idempotency_key(&case_id);
+            let key = decision.case.effect_key(&effect);
             timeline.push(TimelineEntry {
                 at: now,
                 kind: TimelineKind::Decided {

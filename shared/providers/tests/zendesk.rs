@@ -152,10 +152,14 @@ fn comments_are_classified_by_author_and_visibility() {
 }
 
 #[test]
-fn status_changes_become_solved_reopened_or_observed() {
+fn status_changes_become_solved_reopened_waiting_or_observed() {
     // (previous, current) -> change; values as Zendesk sends them and in lower case.
     let table = [
-        (json!("OPEN"), "PENDING", Change::Observed),
+        (json!("OPEN"), "PENDING", Change::Waiting),
+        (json!("open"), "hold", Change::Waiting),
+        (json!("PENDING"), "HOLD", Change::Waiting),
+        (Value::Null, "PENDING", Change::Waiting),
+        (json!("PENDING"), "OPEN", Change::Observed),
         (json!("NEW"), "OPEN", Change::Observed),
         (json!("OPEN"), "SOLVED", Change::Solved),
         (json!("pending"), "closed", Change::Solved),
@@ -181,7 +185,8 @@ fn the_zd3_status_change_keeps_its_snapshot() {
     assert_eq!(event.case_id, ticket("5158"));
     assert_eq!(event.event_id, "2b24ef10-19d4-4740-93cf-8f98ec4776c0");
     assert_eq!(event.occurred_at, at("2025-01-08T10:12:07.672717030Z"));
-    assert_eq!(event.change, Change::Observed);
+    // OPEN -> PENDING: the agent waits for the customer (no next-response clock runs).
+    assert_eq!(event.change, Change::Waiting);
     assert_eq!(event.snapshot.request.priority, Priority::High);
     assert_eq!(event.snapshot.request.received, at("2025-01-08T10:00:00Z"));
     assert_eq!(event.snapshot.request.subject, None);

@@ -78,6 +78,9 @@ pub enum Change {
     AgentReplied,
     /// The customer wrote again.
     CustomerReplied,
+    /// The ticket was set pending or on hold: the agent waits for the customer or a third
+    /// party, so no next-response clock runs (docs/policy.md rule 6).
+    Waiting,
     PriorityChanged {
         priority: Priority,
     },

@@ -1,5 +1,6 @@
 //! The state machine: `(case, input, now) -> (case, effects)`, with no I/O and no clock.
 
+use super::next_response;
 use super::phone;
 use super::{
     AlertContext, AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockState, Effect,
@@ -110,6 +111,7 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         first_response_warning_at: deadlines.first_response_warning_at,
         warned_at: None,
         chat_fallback: deadlines.chat_fallback_at.map(ClockState::new),
+        next_response: None,
         open_alerts: Default::default(),
         alert_responses: BTreeMap::new(),
         timers: BTreeMap::new(),
@@ -169,7 +171,9 @@ fn apply(
     }
     match &event.change {
         Change::CallStarted | Change::VoicemailLeft | Change::CallMissed => {}
-        Change::Opened | Change::Observed | Change::CustomerReplied => {}
+        Change::Opened | Change::Observed => {}
+        Change::CustomerReplied => next_response::customer_replied(policy, case, at, effects)?,
+        Change::Waiting => next_response::waiting(case, at),
         Change::Assigned { assignee } => {
             if at >= case.applied.assignment {
                 case.applied.assignment = at;
@@ -181,6 +185,7 @@ fn apply(
         }
         Change::AgentReplied => {
             meet_first_response(case, at, effects);
+            next_response::agent_replied(case, at, effects);
         }
         Change::PriorityChanged { priority } => {
             if at >= case.applied.priority && *priority != case.request.priority {
@@ -210,6 +215,7 @@ fn apply(
             if at > case.applied.status && case.status == Status::Solved {
                 case.applied.status = at;
                 case.status = Status::Open;
+                next_response::reopened(policy, case, at, effects)?;
             }
         }
     }
@@ -228,7 +234,7 @@ pub(super) fn recompute_deadlines(policy: &Policy, case: &mut Case) -> Result<()
         case.first_response.due = deadlines.first_response_due;
         case.first_response_warning_at = deadlines.first_response_warning_at;
     }
-    Ok(())
+    next_response::recompute(policy, case)
 }
 
 fn meet_dispatch(case: &mut Case, at: Timestamp, effects: &mut Vec<Effect>) {
@@ -271,6 +277,7 @@ fn close(case: &mut Case, at: Timestamp, effects: &mut Vec<Effect>) {
             clock.cancelled_at = Some(at);
         }
     }
+    next_response::close(case, at);
     let open: Vec<AlertKey> = case.open_alerts.iter().copied().collect();
     for alert in open {
         resolve(case, alert, effects);
@@ -282,6 +289,7 @@ fn evaluate(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<
     if case.status == Status::Open {
         breach_due_clocks(policy, case, now, effects);
         warn_if_due(case, now, effects);
+        next_response::evaluate(policy, case, now, effects);
     }
 }
 
@@ -345,6 +353,7 @@ fn sync_timers(case: &mut Case, now: Timestamp) -> Vec<TimerChange> {
                 case.first_response_warning_at,
             );
         }
+        wanted.extend(next_response::wanted_timers(case, now));
     }
     let stale: Vec<TimerKind> = case
         .timers

@@ -236,6 +236,7 @@ impl ZendeskHandler {
                 match (previous, current) {
                     (_, Status::Solved) => Change::Solved,
                     (Some(Ok(Status::Solved)), Status::Open) => Change::Reopened,
+                    _ if is_waiting(&change.current) => Change::Waiting,
                     _ => Change::Observed,
                 }
             }
@@ -395,6 +396,14 @@ fn parse_status(value: Option<&str>, field: &str) -> Result<Status, Rejection> {
             format_args!("`{field}`: unknown ticket status {:?}", excerpt(text)),
         ))
     }
+}
+
+/// `PENDING` (waiting for the customer) and `HOLD` (waiting for a third party): open, but no
+/// next-response clock runs (docs/policy.md rule 6).
+fn is_waiting(status: &str) -> bool {
+    ["pending", "hold"]
+        .iter()
+        .any(|waiting| waiting.eq_ignore_ascii_case(status.trim()))
 }
 
 fn missing(field: &str) -> Rejection {
