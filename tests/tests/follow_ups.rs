@@ -48,8 +48,7 @@ async fn answered_ticket(app: &TestApp, id: &str) -> Ticket {
 }
 
 #[tokio::test]
-async fn an_unanswered_follow_up_pages_once_under_next_response_and_the_agents_reply_resolves_it()
-{
+async fn an_unanswered_follow_up_pages_once_under_next_response_and_the_agents_reply_resolves_it() {
     let app = TestApp::spawn(berlin("2026-12-01T09:00")).await;
     let ticket = answered_ticket(&app, "7101").await;
     let key = "zendesk-7101/next_response";
@@ -59,7 +58,10 @@ async fn an_unanswered_follow_up_pages_once_under_next_response_and_the_agents_r
     assert_eq!(app.post_zendesk(&follow_up).await.status(), 202);
     let case = app.case("zendesk-7101").await;
     assert_eq!(case["clocks"]["next_response"]["state"], "pending");
-    assert_eq!(case["clocks"]["next_response"]["due"], "2026-12-01T13:00:00Z");
+    assert_eq!(
+        case["clocks"]["next_response"]["due"],
+        "2026-12-01T13:00:00Z"
+    );
     assert_eq!(case["next_response"]["round"], 1);
     let html = app
         .http
@@ -111,7 +113,11 @@ async fn an_unanswered_follow_up_pages_once_under_next_response_and_the_agents_r
     assert_eq!(app.post_zendesk(&again).await.status(), 202);
     app.advance_to(berlin("2026-12-01T19:00"));
     let pages = app.wait_for_pagerduty(2, is_event("trigger", key)).await;
-    assert_eq!(pages.len(), 2, "the second follow-up's breach is a page of its own");
+    assert_eq!(
+        pages.len(),
+        2,
+        "the second follow-up's breach is a page of its own"
+    );
     assert_eq!(app.case("zendesk-7101").await["next_response"]["round"], 2);
     app.shutdown().await;
 }
@@ -178,5 +184,32 @@ async fn a_ticket_solved_without_a_reply_and_reopened_is_tracked_again_and_pages
         .wait_for_pagerduty(1, is_event("trigger", "zendesk-7103/next_response"))
         .await;
     assert_eq!(pages.len(), 1);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_ticket_an_agent_opens_for_a_customer_is_not_answered_by_its_own_description() {
+    let received = berlin("2026-12-01T09:00");
+    let app = TestApp::spawn(received).await;
+    let ticket = Ticket::new("7104", received, "HIGH");
+    assert_eq!(app.post_zendesk(&ticket.created()).await.status(), 202);
+    // The description, written by the agent who opened the ticket: a public staff comment.
+    let description = ticket.public_staff_comment(received);
+    assert_eq!(app.post_zendesk(&description).await.status(), 202);
+    let case = app.case("zendesk-7104").await;
+    assert_eq!(
+        case["clocks"]["first_response"]["state"], "pending",
+        "{case}"
+    );
+
+    app.advance_to(berlin("2026-12-01T13:00"));
+    let pages = app
+        .wait_for_pagerduty(1, is_event("trigger", "zendesk-7104/first_response"))
+        .await;
+    assert_eq!(
+        pages.len(),
+        1,
+        "still unanswered at the first-response deadline"
+    );
     app.shutdown().await;
 }

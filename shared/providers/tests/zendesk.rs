@@ -126,6 +126,30 @@ fn the_captured_private_comment_by_the_customer_is_a_customer_reply() {
 }
 
 #[test]
+fn the_comment_that_creates_a_ticket_is_never_its_first_response_also_by_an_agent() {
+    // An agent opens the ticket for a customer: its public description is a staff comment
+    // added as the ticket is created (`created_at` 08:36:43, truncated to the second).
+    for (time, expected) in [
+        ("2026-06-09T08:36:43.000000000Z", Change::Observed),
+        ("2026-06-09T08:36:44.304701605Z", Change::Observed),
+        ("2026-06-09T08:36:47.900000000Z", Change::Observed),
+        ("2026-06-09T08:36:48.000000000Z", Change::AgentReplied),
+        ("2026-06-09T08:50:02.118000000Z", Change::AgentReplied),
+    ] {
+        let body = edited("ticket_comment_added_by_staff.json", |v| {
+            v["time"] = json!(time);
+        });
+        let event = single_event(send(body));
+        assert_eq!(event.change, expected, "{time}");
+        assert_eq!(
+            event.snapshot.first_response_at.is_some(),
+            expected == Change::AgentReplied,
+            "{time}"
+        );
+    }
+}
+
+#[test]
 fn comments_are_classified_by_author_and_visibility() {
     // (author is staff, comment is public) -> change
     let table = [
