@@ -20,8 +20,10 @@ fn berlin(local: &str) -> Timestamp {
 enum Step {
     Event(&'static str, fn() -> Change),
     Timer(&'static str, TimerKind),
+    /// An event whose snapshot says the request is solved (a closed Zendesk ticket).
+    SolvedSnapshot(&'static str, fn() -> Change),
 }
-use Step::{Event, Timer};
+use Step::{Event, SolvedSnapshot, Timer};
 
 fn agent() -> Change {
     Change::AgentReplied
@@ -83,6 +85,11 @@ fn run_with(policy: &Policy, steps: &[Step]) -> Run {
         change,
         snapshot: facts.clone(),
     };
+    let solved_event = |n: usize, change: Change, at: Timestamp| {
+        let mut event = event(n, change, at);
+        event.snapshot.status = Status::Solved;
+        event
+    };
     let opened = event(0, Change::Opened, received);
     let decision = decide(policy, None, Input::Event(&opened), received).unwrap();
     let mut case = decision.case;
@@ -92,6 +99,11 @@ fn run_with(policy: &Policy, steps: &[Step]) -> Run {
             Event(at, change) => {
                 let at = berlin(at);
                 let event = event(n + 1, change(), at);
+                decide(policy, Some(case), Input::Event(&event), at).unwrap()
+            }
+            SolvedSnapshot(at, change) => {
+                let at = berlin(at);
+                let event = solved_event(n + 1, change(), at);
                 decide(policy, Some(case), Input::Event(&event), at).unwrap()
             }
             Timer(at, timer) => {
@@ -243,6 +255,26 @@ fn the_next_response_clock_starts_is_met_breached_and_paused_as_rule_6_says() {
                 Event("2026-12-01T11:00", customer),
             ],
             clock: Some((2, ClockStatus::Pending, "2026-12-01T15:00")),
+            effects: &[],
+        },
+        Row {
+            name: "a customer reply that reopened the request (snapshot open) starts a clock",
+            steps: &[
+                Event("2026-12-01T09:30", agent),
+                Event("2026-12-01T10:00", solved),
+                Event("2026-12-01T11:00", customer),
+            ],
+            clock: Some((1, ClockStatus::Pending, "2026-12-01T15:00")),
+            effects: &[],
+        },
+        Row {
+            name: "a customer reply on a request that stays solved starts nothing",
+            steps: &[
+                Event("2026-12-01T09:30", agent),
+                Event("2026-12-01T10:00", solved),
+                SolvedSnapshot("2026-12-01T11:00", customer),
+            ],
+            clock: None,
             effects: &[],
         },
         Row {
