@@ -635,7 +635,29 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             .finish_delivery(&item.key, outcome.clone(), self.clock.now())
             .await
             .map_err(|e| EngineError::store(&item.case_id, e))?;
+        if matches!(outcome, DeliveryOutcome::Delivered { .. })
+            && item.effect.is_chat_fallback_offer()
+        {
+            self.offer_delivered(item).await;
+        }
         Ok(outcome)
+    }
+
+    /// The chat fallback's offer reached the customer: the case hands its first response over
+    /// (docs/policy.md rule 4). Not retried here: until it is applied the clock runs on, and at
+    /// worst pages as if the offer had not been delivered.
+    async fn offer_delivered(&self, item: &OutboxItem) {
+        let why = TimelineKind::Decided {
+            key: format!("{}/chat_handover", item.case_id),
+            effect: format!(
+                "hand the chat's first response over to the e-mail ({} delivered)",
+                item.key
+            ),
+        };
+        let result = Box::pin(self.reevaluate(&item.case_id, Input::OfferDelivered, why)).await;
+        if let Err(error) = result {
+            warn!(case_id = %item.case_id, key = %item.key, %error, "chat handover not applied");
+        }
     }
 
     /// Put a Slack message "this notification was given up" in the outbox of the item's case,

@@ -232,6 +232,19 @@ pub struct TicketRequest {
 }
 
 impl Effect {
+    /// The chat fallback's offer to the customer: the reply in the chat or the e-mail. Once
+    /// one is delivered, the engine tells the case (`Input::OfferDelivered`).
+    pub fn is_chat_fallback_offer(&self) -> bool {
+        matches!(
+            self,
+            Effect::ReplyInChat { .. }
+                | Effect::SendEmail {
+                    email: EmailKind::ChatFallback,
+                    ..
+                }
+        )
+    }
+
     /// A key that names this effect for one case: repeating an effect with the same key is
     /// a duplicate.
     pub fn idempotency_key(&self, case: &CaseId) -> String {

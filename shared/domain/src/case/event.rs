@@ -120,4 +120,7 @@ pub enum Input<'a> {
     TimerFired(TimerKind),
     /// A periodic check that catches deadlines whose timers were lost.
     Sweep,
+    /// The chat fallback's offer reached the customer (the reply in the chat or the e-mail was
+    /// delivered): the chat's first response is handed over (docs/policy.md rule 4).
+    OfferDelivered,
 }

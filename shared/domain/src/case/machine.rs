@@ -57,7 +57,9 @@ pub fn decide(
             let (case, effects) = open_case(policy, event)?;
             (case, effects, true)
         }
-        (None, Input::TimerFired(_) | Input::Sweep) => return Err(DecideError::UnknownCase),
+        (None, Input::TimerFired(_) | Input::Sweep | Input::OfferDelivered) => {
+            return Err(DecideError::UnknownCase);
+        }
     };
     let before = (!created).then(|| case.clone());
 
@@ -73,6 +75,9 @@ pub fn decide(
             case.timers.remove(&timer);
         }
         Input::Sweep => {}
+        Input::OfferDelivered => {
+            super::chat_handover::offer_delivered(&mut case, now, &mut effects)
+        }
     }
     evaluate(policy, &mut case, now, &mut effects);
     let timers = sync_timers(&mut case, now);
@@ -331,7 +336,7 @@ fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: 
         .filter(|c| c.is_pending() && c.due <= now)
     {
         clock.breached_at = Some(now);
-        super::chat_handover::fall_back(policy, case, now, effects);
+        super::chat_handover::fall_back(policy, case, effects);
     }
 }
 
