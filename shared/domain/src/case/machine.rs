@@ -76,7 +76,7 @@ pub fn decide(
         }
         Input::Sweep => {}
         Input::OfferDelivered => {
-            super::chat_handover::offer_delivered(&mut case, now, &mut effects)
+            super::chat_handover::offer_delivered(&mut case, now, &mut effects);
         }
     }
     evaluate(policy, &mut case, now, &mut effects);
