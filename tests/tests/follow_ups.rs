@@ -100,6 +100,30 @@ async fn an_unanswered_follow_up_pages_once_under_next_response_and_the_agents_r
     assert_eq!(resolves.len(), 1);
     let case = app.case("zendesk-7101").await;
     assert_eq!(case["clocks"]["next_response"]["state"], "met_late");
+    // The timeline tells the follow-up's story: started (its timers), warned, breached (the
+    // page), met (the resolve).
+    let decided: Vec<&str> = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["type"] == "decided")
+        .filter_map(|entry| entry["effect"].as_str())
+        .filter(|effect| effect.contains("next_response"))
+        // Whether a timer or the due loop's sweep decided first, a timer may be cancelled too.
+        .filter(|effect| !effect.starts_with("cancel "))
+        .collect();
+    assert_eq!(
+        decided,
+        [
+            "schedule next_response_warning timer at 2026-12-01T12:00:00Z",
+            "schedule next_response timer at 2026-12-01T13:00:00Z",
+            "tell Slack: next_response_warning",
+            "page on-call: next_response (error)",
+            "resolve page: next_response",
+        ],
+        "{}",
+        case["timeline"]
+    );
     assert!(
         !case["open_alerts"]
             .as_array()
