@@ -181,9 +181,9 @@ fn apply(
             // A customer's reply that reopened the request (an Intercom conversation reopens
             // on it; a Zendesk ticket's snapshot shows it open again) is a reopening.
             if event.snapshot.status == Status::Open {
-                reopen(policy, case, at, effects)?;
+                reopen(policy, case, at)?;
             }
-            next_response::customer_replied(policy, case, at, effects)?;
+            next_response::customer_replied(policy, case, at)?;
         }
         Change::Waiting => next_response::waiting(case, at),
         Change::Assigned { assignee } => {
@@ -223,22 +223,17 @@ fn apply(
                 close(case, at, effects);
             }
         }
-        Change::Reopened => reopen(policy, case, at, effects)?,
+        Change::Reopened => reopen(policy, case, at)?,
     }
     Ok(())
 }
 
 /// A solved case opened again at `at`: open, with a next-response clock from the reopening.
-fn reopen(
-    policy: &Policy,
-    case: &mut Case,
-    at: Timestamp,
-    effects: &mut Vec<Effect>,
-) -> Result<(), DecideError> {
+fn reopen(policy: &Policy, case: &mut Case, at: Timestamp) -> Result<(), DecideError> {
     if at > case.applied.status && case.status == Status::Solved {
         case.applied.status = at;
         case.status = Status::Open;
-        next_response::reopened(policy, case, at, effects)?;
+        next_response::reopened(policy, case, at)?;
     }
     Ok(())
 }

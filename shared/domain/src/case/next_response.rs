@@ -83,15 +83,10 @@ fn deadlines(
     Ok((due, warning_at))
 }
 
-/// Start a new round at `at`. A page of the previous round still open (never the case: a new
-/// round follows a settled one) is resolved first, so two breaches never share an incident.
-fn start(
-    policy: &Policy,
-    case: &mut Case,
-    at: Timestamp,
-    effects: &mut Vec<Effect>,
-) -> Result<(), DecideError> {
-    resolve(case, effects);
+/// Start a new round at `at`. No page of the previous round is open: a round starts only
+/// after the previous one was met (its page resolved) or from a solved case (every page
+/// resolved), so two breaches never share an incident.
+fn start(policy: &Policy, case: &mut Case, at: Timestamp) -> Result<(), DecideError> {
     let (due, warning_at) = deadlines(policy, case, at)?;
     let round = case.next_response.map_or(1, |next| next.round + 1);
     case.next_response = Some(NextResponse {
@@ -112,7 +107,6 @@ pub(super) fn customer_replied(
     policy: &Policy,
     case: &mut Case,
     at: Timestamp,
-    effects: &mut Vec<Effect>,
 ) -> Result<(), DecideError> {
     if case.status != Status::Open {
         return Ok(());
@@ -123,20 +117,15 @@ pub(super) fn customer_replied(
             .is_some_and(|next| next.clock.met_at.is_some_and(|met| met <= at));
     let running = case.next_response.is_some_and(|next| !next.settled_by(at));
     if answered_before && !running {
-        start(policy, case, at, effects)?;
+        start(policy, case, at)?;
     }
     Ok(())
 }
 
 /// A ticket or chat was reopened at `at`: whoever reopened it waits for an answer, also when
 /// the ticket had been solved without any reply.
-pub(super) fn reopened(
-    policy: &Policy,
-    case: &mut Case,
-    at: Timestamp,
-    effects: &mut Vec<Effect>,
-) -> Result<(), DecideError> {
-    start(policy, case, at, effects)
+pub(super) fn reopened(policy: &Policy, case: &mut Case, at: Timestamp) -> Result<(), DecideError> {
+    start(policy, case, at)
 }
 
 /// An agent's public reply at `at` meets the running clock and resolves its page.
