@@ -1,12 +1,13 @@
 //! The chat fallback inside the chat, end to end through the real local server: an unanswered
 //! chat gets our admin's reply in the conversation (Intercom on wiremock), in the policy's
-//! language, and its first-response clock is handed over.
+//! language, and its first-response clock is handed over once the offer is delivered (an offer
+//! that is not delivered hands nothing over: the clock pages as usual).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
 use std::collections::HashMap;
 use tests::payloads::{berlin, intercom_conversation};
-use tests::{TestApp, settle, wait_for};
+use tests::{TestApp, is_event, settle, wait_for};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -24,6 +25,18 @@ async fn intercom() -> MockServer {
         .mount(&intercom)
         .await;
     intercom
+}
+
+/// The case once its `clock` is in `state` (the handover follows the delivery it waits for).
+async fn case_when(app: &TestApp, case_id: &str, clock: &str, state: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let case = app.case(case_id).await;
+        if case["clocks"][clock]["state"] == state || std::time::Instant::now() > deadline {
+            return case;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 async fn spawn(intercom: &MockServer, extra: &[(&str, &str)]) -> TestApp {
@@ -65,7 +78,7 @@ async fn an_unanswered_chat_gets_the_admins_offer_in_german_after_eleven_minutes
     let body = reply["body"].as_str().unwrap();
     assert!(body.contains("E-Mail"), "{body}");
 
-    let case = app.case("intercom-1295").await;
+    let case = case_when(&app, "intercom-1295", "first_response", "cancelled").await;
     assert_eq!(case["clocks"]["first_response"]["state"], "cancelled");
     assert!(
         case["effects"].as_array().unwrap().iter().any(|effect| {
@@ -133,6 +146,15 @@ async fn without_the_intercom_api_the_reply_is_recorded_as_not_sent() {
         .cloned()
         .unwrap_or_else(|| panic!("{}", case["effects"]));
     assert_eq!(reply["state"], "not_sent", "{reply}");
+
+    // Neither the reply nor the e-mail (only logged locally) reached the customer: nothing is
+    // handed over, and the chat's first response pages at its deadline as usual.
+    assert_eq!(case["clocks"]["first_response"]["state"], "pending");
+    app.advance_to(berlin("2026-12-02T09:00"));
+    let pages = app
+        .wait_for_pagerduty(1, is_event("trigger", "intercom-1295/first_response"))
+        .await;
+    assert_eq!(pages.len(), 1);
     app.shutdown().await;
 }
 

@@ -30,6 +30,18 @@ impl From<&ClockState> for ClockView {
     }
 }
 
+/// The latest follow-up's clock beyond its state in `clocks.next_response`: which follow-up it
+/// is and when it started.
+#[derive(Debug, Clone, Serialize)]
+pub struct NextResponseView {
+    /// 1 for the case's first follow-up, then counting up.
+    pub round: u32,
+    pub started_at: Timestamp,
+    pub warning_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warned_at: Option<Timestamp>,
+}
+
 /// How the on-call engineer answered one page (PagerDuty incident updates).
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertResponseView {
@@ -77,9 +89,12 @@ pub struct CaseView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     pub labels: Labels,
-    /// `dispatch` (tickets), `first_response`, `chat_fallback` (chats).
+    /// `dispatch` (tickets), `first_response`, `chat_fallback` (chats), `next_response` (once
+    /// the customer followed up or the case was reopened: the latest follow-up's clock).
     pub clocks: BTreeMap<&'static str, ClockView>,
     pub first_response_warning_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_response: Option<NextResponseView>,
     pub open_alerts: Vec<AlertKey>,
     /// Acknowledgements and resolves of this case's pages, by alert.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -100,6 +115,9 @@ impl CaseView {
         if let Some(fallback) = &case.chat_fallback {
             clocks.insert("chat_fallback", ClockView::from(fallback));
         }
+        if let Some(next) = &case.next_response {
+            clocks.insert("next_response", ClockView::from(&next.clock));
+        }
         Self {
             case_id: case.id.to_string(),
             channel: case.request.channel,
@@ -113,6 +131,12 @@ impl CaseView {
             labels: case.request.labels.clone(),
             clocks,
             first_response_warning_at: case.first_response_warning_at,
+            next_response: case.next_response.map(|next| NextResponseView {
+                round: next.round,
+                started_at: next.started_at,
+                warning_at: next.warning_at,
+                warned_at: next.warned_at,
+            }),
             open_alerts: case.open_alerts.iter().copied().collect(),
             alert_responses: case
                 .alert_responses

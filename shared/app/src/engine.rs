@@ -509,7 +509,7 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         // timer changes (the machine brings the timers in line last).
         let mut outbox = Vec::new();
         for effect in decision.effects {
-            let key = effect.idempotency_key(&case_id);
+            let key = decision.case.effect_key(&effect);
             timeline.push(TimelineEntry {
                 at: now,
                 kind: TimelineKind::Decided {
@@ -662,7 +662,29 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             .await
             .map_err(|e| EngineError::store(&item.case_id, e))?;
         self.record_delivery(item, &outcome);
+        if matches!(outcome, DeliveryOutcome::Delivered { .. })
+            && item.effect.is_chat_fallback_offer()
+        {
+            self.offer_delivered(item).await;
+        }
         Ok(outcome)
+    }
+
+    /// The chat fallback's offer reached the customer: the case hands its first response over
+    /// (docs/policy.md rule 4). Not retried here: until it is applied the clock runs on, and at
+    /// worst pages as if the offer had not been delivered.
+    async fn offer_delivered(&self, item: &OutboxItem) {
+        let why = TimelineKind::Decided {
+            key: format!("{}/chat_handover", item.case_id),
+            effect: format!(
+                "hand the chat's first response over to the e-mail ({} delivered)",
+                item.key
+            ),
+        };
+        let result = Box::pin(self.reevaluate(&item.case_id, Input::OfferDelivered, why)).await;
+        if let Err(error) = result {
+            warn!(case_id = %item.case_id, key = %item.key, %error, "chat handover not applied");
+        }
     }
 
     /// Put a Slack message "this notification was given up" in the outbox of the item's case,

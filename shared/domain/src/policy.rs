@@ -313,6 +313,27 @@ impl ChatPolicy {
     }
 }
 
+/// How soon a customer's follow-up must be answered, per priority: the same shape as the
+/// first-response targets (duration, calendar per plan, severity of the page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextResponseTargets {
+    pub urgent: ResponseTarget,
+    pub high: ResponseTarget,
+    pub normal: ResponseTarget,
+    pub low: ResponseTarget,
+}
+
+impl NextResponseTargets {
+    pub fn for_priority(&self, priority: Priority) -> &ResponseTarget {
+        match priority {
+            Priority::Urgent => &self.urgent,
+            Priority::High => &self.high,
+            Priority::Normal => &self.normal,
+            Priority::Low => &self.low,
+        }
+    }
+}
+
 /// The whole policy. Every number, hour, holiday and route comes from the policy file.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -324,6 +345,9 @@ pub struct Policy {
     pub normal: ResponseTarget,
     pub low: ResponseTarget,
     pub warning_at: Fraction,
+    /// The next-response targets per priority (`[next_response]`; the loader fills in the
+    /// first-response targets for a priority the file leaves out).
+    pub next_response: NextResponseTargets,
     pub chat_fallback_after: Duration,
     pub chat: ChatPolicy,
     pub phone: PhonePolicy,

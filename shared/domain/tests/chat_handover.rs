@@ -71,7 +71,7 @@ fn reply_text(effects: &[Effect]) -> Vec<&str> {
 }
 
 #[test]
-fn the_fallback_replies_in_the_chat_then_emails_and_hands_the_clock_over() {
+fn the_fallback_replies_in_the_chat_then_emails_and_hands_the_clock_over_once_delivered() {
     let policy = policy_file::default_policy().unwrap();
     let case = opened(&policy, Some("jane@example.org"));
 
@@ -89,10 +89,29 @@ fn the_fallback_replies_in_the_chat_then_emails_and_hands_the_clock_over() {
         effect,
         Effect::SendEmail { email: EmailKind::ChatFallback, to, .. } if to == "jane@example.org"
     )));
-    assert!(effects.contains(&Effect::ResolvePage {
+    // Decided, not yet delivered: nothing is handed over yet.
+    assert!(!effects.contains(&Effect::ResolvePage {
+        alert: AlertKey::Chat
+    }));
+    assert_eq!(case.first_response.status(), ClockStatus::Pending);
+
+    // The offer was delivered (the engine says so): handed over.
+    let delivered = decide(
+        &policy,
+        Some(case),
+        Input::OfferDelivered,
+        at("2026-12-01T09:10:05Z"),
+    )
+    .unwrap();
+    let case = delivered.case;
+    assert!(delivered.effects.contains(&Effect::ResolvePage {
         alert: AlertKey::Chat
     }));
     assert_eq!(case.first_response.status(), ClockStatus::Cancelled);
+    assert_eq!(
+        case.first_response.cancelled_at,
+        Some(at("2026-12-01T09:10:05Z"))
+    );
     assert!(!case.timers.contains_key(&TimerKind::FirstResponse));
     assert!(!case.timers.contains_key(&TimerKind::FirstResponseWarning));
 
@@ -151,4 +170,47 @@ fn the_reply_is_in_the_policys_language() {
         reply_text(&effects),
         vec![policy.chat.english.offer.as_str()]
     );
+}
+
+#[test]
+fn an_offer_that_was_never_delivered_hands_nothing_over_and_the_clock_pages_as_usual() {
+    let policy = policy_file::default_policy().unwrap();
+    let case = opened(&policy, Some("jane@example.org"));
+    let (case, _) = fall_back(&policy, case);
+    assert!(case.timers.contains_key(&TimerKind::FirstResponse));
+
+    // Normal 12x5, received Tue 10:00 Berlin (09:00Z): first response due Wed 10:00 Berlin.
+    let due = decide(
+        &policy,
+        Some(case),
+        Input::TimerFired(TimerKind::FirstResponse),
+        at("2026-12-02T09:00:00Z"),
+    )
+    .unwrap();
+    assert!(
+        due.effects.iter().any(|effect| matches!(
+            effect,
+            Effect::Page {
+                alert: AlertKey::FirstResponse,
+                ..
+            }
+        )),
+        "{:?}",
+        due.effects
+    );
+}
+
+#[test]
+fn a_delivery_before_any_fallback_or_after_the_solve_hands_nothing_over() {
+    let policy = policy_file::default_policy().unwrap();
+    let case = opened(&policy, Some("jane@example.org"));
+    let early = decide(
+        &policy,
+        Some(case),
+        Input::OfferDelivered,
+        at("2026-12-01T09:05:00Z"),
+    )
+    .unwrap();
+    assert_eq!(early.case.first_response.status(), ClockStatus::Pending);
+    assert!(early.effects.is_empty(), "{:?}", early.effects);
 }

@@ -336,6 +336,7 @@ fn summary(alert: AlertKey, context: &AlertContext) -> String {
     let mut summary = match alert {
         AlertKey::Dispatch => format!("Dispatch overdue: {case}"),
         AlertKey::FirstResponse => format!("First response overdue: {case}"),
+        AlertKey::NextResponse => format!("Follow-up unanswered: {case}"),
         AlertKey::OutOfHours => format!("Out-of-hours request: {case}"),
         AlertKey::Chat => format!("New chat: {case}"),
         AlertKey::Voicemail => match &context.request.voicemail {
@@ -359,7 +360,11 @@ fn alert_time(alert: AlertKey, context: &AlertContext) -> Timestamp {
     match alert {
         AlertKey::Dispatch => context.dispatch_due.unwrap_or(context.request.received),
         AlertKey::FirstResponse => context.first_response_due,
-        AlertKey::OutOfHours | AlertKey::Chat | AlertKey::Voicemail => context.request.received,
+        // The context carries the request's deadlines, not a follow-up's: its receipt is the
+        // deterministic instant at hand.
+        AlertKey::OutOfHours | AlertKey::Chat | AlertKey::Voicemail | AlertKey::NextResponse => {
+            context.request.received
+        }
     }
 }
 

@@ -249,6 +249,15 @@ pub fn slack_message(kind: SlackKind, context: &AlertContext) -> Value {
                 ),
             )
         }
+        SlackKind::NextResponseWarning => (
+            format!("Follow-up due soon: {case}"),
+            format!(
+                "Follow-up due soon: {title} has a customer reply waiting for an answer{about}"
+            ),
+            "The customer wrote again after an agent's answer (or reopened the request); the \
+             next response is due soon."
+                .to_owned(),
+        ),
         SlackKind::ChatFallbackImpossible => (
             format!("Chat fallback impossible: {case}"),
             format!(

@@ -4,8 +4,8 @@ use domain::calendar::{
     BusinessCalendar, Calendar, ClosedDays, DailyHours, GermanState, OpenHours, WeeklyHours,
 };
 use domain::policy::{
-    AttributeRule, ChatPolicy, ChatTexts, Fraction, LabelRules, PhonePolicy, PhoneTexts, PlanRules,
-    Policy, ResponseTarget, Severity, Target,
+    AttributeRule, ChatPolicy, ChatTexts, Fraction, LabelRules, NextResponseTargets, PhonePolicy,
+    PhoneTexts, PlanRules, Policy, ResponseTarget, Severity, Target,
 };
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -62,6 +62,8 @@ struct RawPolicy {
     business_calendar: RawCalendar,
     dispatch: RawTarget,
     first_response: RawFirstResponse,
+    #[serde(default)]
+    next_response: RawNextResponse,
     chat: RawChat,
     #[serde(default)]
     phone: RawPhone,
@@ -124,6 +126,16 @@ struct RawFirstResponse {
     high: RawResponseTarget,
     normal: RawResponseTarget,
     low: RawResponseTarget,
+}
+
+/// Optional as a whole and per priority: a priority left out takes its first-response target.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawNextResponse {
+    urgent: Option<RawResponseTarget>,
+    high: Option<RawResponseTarget>,
+    normal: Option<RawResponseTarget>,
+    low: Option<RawResponseTarget>,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +248,20 @@ impl RawPolicy {
                 ),
             )
         })?;
+        let urgent = response.urgent.parse("first_response.urgent")?;
+        let high = response.high.parse("first_response.high")?;
+        let normal = response.normal.parse("first_response.normal")?;
+        let low = response.low.parse("first_response.low")?;
+        let next = &self.next_response;
+        let or_first = |raw: &Option<RawResponseTarget>, key: &str, first: ResponseTarget| {
+            raw.as_ref().map_or(Ok(first), |raw| raw.parse(key))
+        };
+        let next_response = NextResponseTargets {
+            urgent: or_first(&next.urgent, "next_response.urgent", urgent)?,
+            high: or_first(&next.high, "next_response.high", high)?,
+            normal: or_first(&next.normal, "next_response.normal", normal)?,
+            low: or_first(&next.low, "next_response.low", low)?,
+        };
         Ok(Policy {
             business,
             always: Calendar::Always,
@@ -243,11 +269,12 @@ impl RawPolicy {
                 duration: duration("dispatch.target", &self.dispatch.target)?,
                 clock: parse_named("dispatch.clock", &self.dispatch.clock)?,
             },
-            urgent: response.urgent.parse("first_response.urgent")?,
-            high: response.high.parse("first_response.high")?,
-            normal: response.normal.parse("first_response.normal")?,
-            low: response.low.parse("first_response.low")?,
+            urgent,
+            high,
+            normal,
+            low,
             warning_at,
+            next_response,
             chat_fallback_after: duration("chat.fallback_after", &self.chat.fallback_after)?,
             chat: self.chat.into_policy()?,
             phone: self.phone.into_policy()?,

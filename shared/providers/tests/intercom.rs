@@ -199,6 +199,18 @@ fn closing_a_conversation_solves_the_case() {
 }
 
 #[test]
+fn an_admin_reopening_a_conversation_is_a_reopening_at_the_envelope_time() {
+    let body = edited("conversation_admin_closed.json", |v| {
+        v["topic"] = json!("conversation.admin.opened");
+        v["data"]["item"]["state"] = json!("open");
+    });
+    let event = single_event(send(body));
+    assert_eq!(event.change, Change::Reopened);
+    assert_eq!(event.occurred_at, unix(1663598000));
+    assert_eq!(event.snapshot.status, Status::Open);
+}
+
+#[test]
 fn a_priority_update_is_high_when_marked_priority_and_normal_otherwise() {
     let event = single_event(send_fixture("conversation_priority_updated.json"));
     assert_eq!(event.event_id, "notif_pp000000-0000-4000-8000-000000000003");

@@ -126,6 +126,30 @@ fn the_captured_private_comment_by_the_customer_is_a_customer_reply() {
 }
 
 #[test]
+fn the_comment_that_creates_a_ticket_is_never_its_first_response_also_by_an_agent() {
+    // An agent opens the ticket for a customer: its public description is a staff comment
+    // added as the ticket is created (`created_at` 08:36:43, truncated to the second).
+    for (time, expected) in [
+        ("2026-06-09T08:36:43.000000000Z", Change::Observed),
+        ("2026-06-09T08:36:44.304701605Z", Change::Observed),
+        ("2026-06-09T08:36:47.900000000Z", Change::Observed),
+        ("2026-06-09T08:36:48.000000000Z", Change::AgentReplied),
+        ("2026-06-09T08:50:02.118000000Z", Change::AgentReplied),
+    ] {
+        let body = edited("ticket_comment_added_by_staff.json", |v| {
+            v["time"] = json!(time);
+        });
+        let event = single_event(send(body));
+        assert_eq!(event.change, expected, "{time}");
+        assert_eq!(
+            event.snapshot.first_response_at.is_some(),
+            expected == Change::AgentReplied,
+            "{time}"
+        );
+    }
+}
+
+#[test]
 fn comments_are_classified_by_author_and_visibility() {
     // (author is staff, comment is public) -> change
     let table = [
@@ -152,10 +176,14 @@ fn comments_are_classified_by_author_and_visibility() {
 }
 
 #[test]
-fn status_changes_become_solved_reopened_or_observed() {
+fn status_changes_become_solved_reopened_waiting_or_observed() {
     // (previous, current) -> change; values as Zendesk sends them and in lower case.
     let table = [
-        (json!("OPEN"), "PENDING", Change::Observed),
+        (json!("OPEN"), "PENDING", Change::Waiting),
+        (json!("open"), "hold", Change::Waiting),
+        (json!("PENDING"), "HOLD", Change::Waiting),
+        (Value::Null, "PENDING", Change::Waiting),
+        (json!("PENDING"), "OPEN", Change::Observed),
         (json!("NEW"), "OPEN", Change::Observed),
         (json!("OPEN"), "SOLVED", Change::Solved),
         (json!("pending"), "closed", Change::Solved),
@@ -181,7 +209,8 @@ fn the_zd3_status_change_keeps_its_snapshot() {
     assert_eq!(event.case_id, ticket("5158"));
     assert_eq!(event.event_id, "2b24ef10-19d4-4740-93cf-8f98ec4776c0");
     assert_eq!(event.occurred_at, at("2025-01-08T10:12:07.672717030Z"));
-    assert_eq!(event.change, Change::Observed);
+    // OPEN -> PENDING: the agent waits for the customer (no next-response clock runs).
+    assert_eq!(event.change, Change::Waiting);
     assert_eq!(event.snapshot.request.priority, Priority::High);
     assert_eq!(event.snapshot.request.received, at("2025-01-08T10:00:00Z"));
     assert_eq!(event.snapshot.request.subject, None);

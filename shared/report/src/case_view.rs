@@ -28,12 +28,27 @@ pub(crate) fn received(case: &Case) -> Timestamp {
     case.request.received
 }
 
-/// The clocks a case runs, in report order: dispatch (tickets only), then first response.
+/// The clocks a case runs, in report order: dispatch (tickets only), first response, then
+/// the latest follow-up's next response (a case keeps only its latest round).
 pub(crate) fn clocks(case: &Case) -> impl Iterator<Item = (Clock, &ClockState)> {
     let dispatch = case.dispatch.as_ref().map(|state| (Clock::Dispatch, state));
+    let next_response = case
+        .next_response
+        .as_ref()
+        .map(|next| (Clock::NextResponse, &next.clock));
     dispatch
         .into_iter()
         .chain([(Clock::FirstResponse, &case.first_response)])
+        .chain(next_response)
+}
+
+/// When a clock of the case started: at receipt, except a follow-up's next response, which
+/// starts with the follow-up.
+pub(crate) fn started(case: &Case, clock: Clock) -> Timestamp {
+    match (clock, &case.next_response) {
+        (Clock::NextResponse, Some(next)) => next.started_at,
+        _ => case.request.received,
+    }
 }
 
 /// The zone that decides which month a case belongs to: the business calendar's. A policy
@@ -49,9 +64,13 @@ pub(crate) fn business_time_zone(policy: &Policy) -> TimeZone {
 pub(crate) fn calendar(policy: &Policy, clock: Clock, plan: Plan, priority: Priority) -> &Calendar {
     let name = match clock {
         Clock::Dispatch => policy.dispatch.clock,
-        // Next response has no target of its own yet; it would run on the response calendar.
-        Clock::FirstResponse | Clock::NextResponse => {
-            policy.response_target(priority).for_plan(plan).clock
+        Clock::FirstResponse => policy.response_target(priority).for_plan(plan).clock,
+        Clock::NextResponse => {
+            policy
+                .next_response
+                .for_priority(priority)
+                .for_plan(plan)
+                .clock
         }
     };
     policy.calendar(name)

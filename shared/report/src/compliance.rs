@@ -16,7 +16,7 @@ use std::time::Duration;
 pub enum Clock {
     Dispatch,
     FirstResponse,
-    /// Reserved for cases that track a next-response clock; no case does yet.
+    /// A follow-up's next response (docs/policy.md rule 6): the latest round of each case.
     NextResponse,
 }
 
@@ -93,7 +93,7 @@ pub struct Row {
     pub channel: Channel,
     #[serde(flatten)]
     pub counts: Counts,
-    /// Median time from receipt to meeting the clock (met and met late), in minutes of the
+    /// Median time from receipt (a follow-up: from the follow-up) to meeting the clock (met and met late), in minutes of the
     /// clock's own calendar; nearest rank. `None` when no clock of the row was met.
     pub p50_minutes: Option<f64>,
     /// 90th percentile of the same times, nearest rank.
@@ -162,7 +162,7 @@ pub fn compliance<'a>(
                 let calendar = case_view::calendar(policy, clock, plan, priority);
                 group
                     .times_to_meet
-                    .push(calendar.open_time_between(received, met_at));
+                    .push(calendar.open_time_between(case_view::started(case, clock), met_at));
             }
             let late_until = match status {
                 ClockStatus::MetLate => state.met_at,

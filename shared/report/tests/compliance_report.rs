@@ -749,3 +749,60 @@ fn a_month_spans_from_its_first_local_midnight_to_the_next_months() {
     );
     assert!(month("9999-12").bounds(&berlin_zone).is_err());
 }
+
+#[test]
+fn a_follow_up_counts_under_next_response_with_its_time_from_the_follow_up() {
+    // High 12x5, received Tue 1 Dec 09:00: answered 09:30; the customer writes at 10:00
+    // (next response due 14:00), answered at 11:00: met, 60 business minutes after the
+    // follow-up. A second ticket's follow-up at 10:00 is never answered: breached.
+    let follow_up = |at| Step::Event(Change::CustomerReplied, at);
+    let cases = vec![
+        ticket(
+            "zendesk-41",
+            Plan::Standard,
+            Priority::High,
+            "2026-12-01T09:00",
+            vec![
+                replied("2026-12-01T09:30"),
+                follow_up("2026-12-01T10:00"),
+                replied("2026-12-01T11:00"),
+            ],
+        ),
+        ticket(
+            "zendesk-42",
+            Plan::Standard,
+            Priority::High,
+            "2026-12-01T09:00",
+            vec![
+                replied("2026-12-01T09:30"),
+                follow_up("2026-12-01T10:00"),
+                Step::Timer(TimerKind::NextResponse, "2026-12-01T14:00"),
+            ],
+        ),
+    ];
+    let report = compliance(
+        &policy(),
+        &cases,
+        month("2026-12"),
+        berlin("2026-12-01T15:00"),
+    );
+    let next = row(
+        &report,
+        Clock::NextResponse,
+        Plan::Standard,
+        Priority::High,
+        Channel::Ticket,
+    );
+    assert_eq!(
+        (next.counts.total, next.counts.met, next.counts.breached),
+        (2, 1, 1)
+    );
+    assert_eq!(next.p50_minutes, Some(60.0));
+    let breached: Vec<_> = report
+        .breaches
+        .iter()
+        .filter(|b| b.clock == Clock::NextResponse)
+        .map(|b| (b.case_id.as_str(), b.due))
+        .collect();
+    assert_eq!(breached, vec![("zendesk-42", berlin("2026-12-01T14:00"))]);
+}

@@ -63,6 +63,7 @@ pub fn sample_case(id: &str, received: Timestamp) -> Case {
         first_response_warning_at: received + SignedDuration::from_secs(22 * 60 + 30),
         warned_at: None,
         chat_fallback: None,
+        next_response: None,
         open_alerts: BTreeSet::new(),
         alert_responses: Default::default(),
         timers: BTreeMap::from([

@@ -357,6 +357,7 @@ mod tests {
             first_response_warning_at: at("2026-12-01T09:22:30Z"),
             warned_at: None,
             chat_fallback: None,
+            next_response: None,
             open_alerts: BTreeSet::new(),
             alert_responses: BTreeMap::new(),
             timers: BTreeMap::new(),

@@ -49,6 +49,14 @@ pub(crate) fn render(
         );
     }
     main.push_str("</tbody></table>\n");
+    if let Some(next) = &case.next_response {
+        let _ = writeln!(
+            main,
+            "<p id=\"next-response\">next_response: follow-up {} since {}</p>",
+            next.round,
+            escape(&local(next.started_at, time_zone)),
+        );
+    }
 
     main.push_str(
         "<h2>Timeline</h2>\n<table id=\"timeline\" class=\"report\"><thead><tr><th>At</th>\

@@ -6,7 +6,8 @@ use super::names::{
 };
 use domain::Timestamp;
 use domain::case::{
-    AlertResponse, Case, CaseId, ClockState, FieldTimes, RequestFacts, Requester, Voicemail,
+    AlertResponse, Case, CaseId, ClockState, FieldTimes, NextResponse, RequestFacts, Requester,
+    Voicemail,
 };
 use domain::policy::Labels;
 use serde::{Deserialize, Serialize};
@@ -118,6 +119,41 @@ impl From<StoredAlertResponseV1> for AlertResponse {
     }
 }
 
+/// The latest next-response clock of a case (docs/policy.md rule 6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredNextResponseV1 {
+    pub round: u32,
+    pub started_at: Timestamp,
+    pub clock: StoredClockV1,
+    pub warning_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warned_at: Option<Timestamp>,
+}
+
+impl From<&NextResponse> for StoredNextResponseV1 {
+    fn from(next: &NextResponse) -> Self {
+        Self {
+            round: next.round,
+            started_at: next.started_at,
+            clock: StoredClockV1::from(&next.clock),
+            warning_at: next.warning_at,
+            warned_at: next.warned_at,
+        }
+    }
+}
+
+impl From<StoredNextResponseV1> for NextResponse {
+    fn from(next: StoredNextResponseV1) -> Self {
+        Self {
+            round: next.round,
+            started_at: next.started_at,
+            clock: next.clock.into(),
+            warning_at: next.warning_at,
+            warned_at: next.warned_at,
+        }
+    }
+}
+
 /// The case document, version 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredCaseV1 {
@@ -138,6 +174,9 @@ pub struct StoredCaseV1 {
     pub warned_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_fallback: Option<StoredClockV1>,
+    /// Added after version 1 was first written: absent in older documents (no follow-up yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_response: Option<StoredNextResponseV1>,
     #[serde(default)]
     pub open_alerts: Vec<StoredAlertKey>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -258,6 +297,7 @@ impl From<&Case> for StoredCaseV1 {
             first_response_warning_at: case.first_response_warning_at,
             warned_at: case.warned_at,
             chat_fallback: case.chat_fallback.as_ref().map(StoredClockV1::from),
+            next_response: case.next_response.as_ref().map(StoredNextResponseV1::from),
             open_alerts: case.open_alerts.iter().map(|&key| key.into()).collect(),
             alert_responses: case
                 .alert_responses
@@ -294,6 +334,7 @@ impl StoredCaseV1 {
             first_response_warning_at: self.first_response_warning_at,
             warned_at: self.warned_at,
             chat_fallback: self.chat_fallback.map(ClockState::from),
+            next_response: self.next_response.map(NextResponse::from),
             open_alerts: self.open_alerts.into_iter().map(Into::into).collect(),
             alert_responses: self
                 .alert_responses
@@ -314,5 +355,80 @@ impl StoredCaseV1 {
             },
             last_event_at: self.last_event_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_case_with_a_next_response_clock_round_trips_through_the_stored_document() {
+        let mut case = store_contract_free_case();
+        let mut clock = ClockState::new("2026-12-01T14:00:00Z".parse().unwrap());
+        clock.met_at = Some("2026-12-01T13:00:00Z".parse().unwrap());
+        case.next_response = Some(NextResponse {
+            round: 3,
+            started_at: "2026-12-01T10:00:00Z".parse().unwrap(),
+            clock,
+            warning_at: "2026-12-01T13:00:00Z".parse().unwrap(),
+            warned_at: None,
+        });
+        let json = serde_json::to_string(&StoredCaseV1::from(&case)).unwrap();
+        assert!(json.contains(r#""next_response":{"round":3"#), "{json}");
+        let read: StoredCaseV1 = serde_json::from_str(&json).unwrap();
+        assert_eq!(read.into_domain().unwrap(), case);
+    }
+
+    #[test]
+    fn a_case_without_a_follow_up_writes_no_next_response_field() {
+        let case = store_contract_free_case();
+        let json = serde_json::to_string(&StoredCaseV1::from(&case)).unwrap();
+        assert!(!json.contains("next_response"), "{json}");
+    }
+
+    /// A ticket as opened, with its first response met.
+    fn store_contract_free_case() -> Case {
+        use domain::case::Status;
+        use domain::policy::{Channel, Plan, Priority};
+        let received: Timestamp = "2026-12-01T08:00:00Z".parse().unwrap();
+        Case {
+            id: CaseId::parse("zendesk-1").unwrap(),
+            request: RequestFacts {
+                channel: Channel::Ticket,
+                plan: Plan::Standard,
+                priority: Priority::High,
+                received,
+                labels: Labels::default(),
+                subject: None,
+                requester: None,
+                link: None,
+                voicemail: None,
+            },
+            status: Status::Open,
+            assignee: None,
+            out_of_hours: false,
+            dispatch: None,
+            first_response: ClockState {
+                met_at: Some(received),
+                ..ClockState::new(received)
+            },
+            first_response_warning_at: received,
+            warned_at: None,
+            chat_fallback: None,
+            next_response: None,
+            open_alerts: Default::default(),
+            alert_responses: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            applied: FieldTimes {
+                status: received,
+                assignment: received,
+                priority: received,
+                plan: received,
+                labels: received,
+            },
+            last_event_at: received,
+        }
     }
 }

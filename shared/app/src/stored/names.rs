@@ -53,12 +53,15 @@ stored_names!(StoredAlertKey <-> AlertKey {
     OutOfHours = "out_of_hours",
     Chat = "chat",
     Voicemail = "voicemail",
+    NextResponse = "next_response",
 });
 stored_names!(StoredTimerKind <-> TimerKind {
     Dispatch = "dispatch",
     FirstResponseWarning = "first_response_warning",
     FirstResponse = "first_response",
     ChatFallback = "chat_fallback",
+    NextResponseWarning = "next_response_warning",
+    NextResponse = "next_response",
 });
 stored_names!(StoredSlackKind <-> SlackKind {
     NewChat = "new_chat",
@@ -68,5 +71,6 @@ stored_names!(StoredSlackKind <-> SlackKind {
     FirstResponseWarning = "first_response_warning",
     ChatFallbackImpossible = "chat_fallback_impossible",
     DeliveryFailed = "delivery_failed",
+    NextResponseWarning = "next_response_warning",
 });
 stored_names!(StoredEmailKind <-> EmailKind { ChatFallback = "chat_fallback" });

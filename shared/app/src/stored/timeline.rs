@@ -63,6 +63,8 @@ pub enum StoredChangeV1 {
     AgentReplied,
     #[serde(rename = "customer_replied")]
     CustomerReplied,
+    #[serde(rename = "waiting")]
+    Waiting,
     #[serde(rename = "priority_changed")]
     PriorityChanged { priority: StoredPriority },
     #[serde(rename = "reclassified")]
@@ -92,6 +94,7 @@ impl From<&Change> for StoredChangeV1 {
             },
             Change::AgentReplied => StoredChangeV1::AgentReplied,
             Change::CustomerReplied => StoredChangeV1::CustomerReplied,
+            Change::Waiting => StoredChangeV1::Waiting,
             Change::PriorityChanged { priority } => StoredChangeV1::PriorityChanged {
                 priority: (*priority).into(),
             },
@@ -119,6 +122,7 @@ impl From<StoredChangeV1> for Change {
             StoredChangeV1::Assigned { assignee } => Change::Assigned { assignee },
             StoredChangeV1::AgentReplied => Change::AgentReplied,
             StoredChangeV1::CustomerReplied => Change::CustomerReplied,
+            StoredChangeV1::Waiting => Change::Waiting,
             StoredChangeV1::PriorityChanged { priority } => Change::PriorityChanged {
                 priority: priority.into(),
             },

@@ -1,20 +1,18 @@
 //! The chat fallback inside the chat (docs/policy.md section 4, rule 4): when nobody answered
-//! a chat in time, we say so in the conversation and continue by e-mail. From then on the
-//! e-mail (a ticket with clocks of its own) carries the request, so the chat's first-response
-//! clock is handed over and never pages.
+//! a chat in time, we say so in the conversation and continue by e-mail. Once the offer is
+//! delivered, the e-mail (a ticket with clocks of its own) carries the request, so the chat's
+//! first-response clock is handed over and never pages. An offer that cannot be delivered (no
+//! chat replier, no address, a delivery given up) hands nothing over: the clock runs on and
+//! pages as usual.
 
-use super::{AlertContext, AlertKey, Case, Effect, EmailKind, SlackKind};
+use super::{AlertContext, AlertKey, Case, Effect, EmailKind, SlackKind, Status};
 use crate::policy::Policy;
 use jiff::Timestamp;
 
 /// The effects of a chat fallback that fell due at `now`: the reply in the chat (an offer, or
-/// a request for an address), the e-mail when there is an address, and the handover.
-pub(super) fn fall_back(
-    policy: &Policy,
-    case: &mut Case,
-    now: Timestamp,
-    effects: &mut Vec<Effect>,
-) {
+/// a request for an address) and the e-mail when there is an address. The handover waits for
+/// their delivery ([`offer_delivered`]).
+pub(super) fn fall_back(policy: &Policy, case: &Case, effects: &mut Vec<Effect>) {
     let texts = policy.chat.texts();
     let email = case
         .request
@@ -41,7 +39,17 @@ pub(super) fn fall_back(
             context: AlertContext::of(case),
         }),
     }
-    hand_over(case, now, effects);
+}
+
+/// The offer (the reply in the chat or the e-mail) was delivered at `now`: hand over, if the
+/// fallback happened and the chat is still open.
+pub(super) fn offer_delivered(case: &mut Case, now: Timestamp, effects: &mut Vec<Effect>) {
+    let fell_back = case
+        .chat_fallback
+        .is_some_and(|fallback| fallback.breached_at.is_some());
+    if fell_back && case.status == Status::Open {
+        hand_over(case, now, effects);
+    }
 }
 
 /// The chat's first response is now the e-mail's business: its clock stops (cancelled, not

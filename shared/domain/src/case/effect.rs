@@ -15,6 +15,8 @@ pub enum AlertKey {
     OutOfHours,
     Chat,
     Voicemail,
+    /// A customer's follow-up went unanswered (docs/policy.md rule 6).
+    NextResponse,
 }
 
 impl AlertKey {
@@ -25,6 +27,7 @@ impl AlertKey {
             AlertKey::OutOfHours => "out_of_hours",
             AlertKey::Chat => "chat",
             AlertKey::Voicemail => "voicemail",
+            AlertKey::NextResponse => "next_response",
         }
     }
 
@@ -48,14 +51,18 @@ pub enum TimerKind {
     FirstResponseWarning,
     FirstResponse,
     ChatFallback,
+    NextResponseWarning,
+    NextResponse,
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 4] = [
+    pub const ALL: [TimerKind; 6] = [
         TimerKind::Dispatch,
         TimerKind::FirstResponseWarning,
         TimerKind::FirstResponse,
         TimerKind::ChatFallback,
+        TimerKind::NextResponseWarning,
+        TimerKind::NextResponse,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +71,8 @@ impl TimerKind {
             TimerKind::FirstResponseWarning => "first_response_warning",
             TimerKind::FirstResponse => "first_response",
             TimerKind::ChatFallback => "chat_fallback",
+            TimerKind::NextResponseWarning => "next_response_warning",
+            TimerKind::NextResponse => "next_response",
         }
     }
 
@@ -91,6 +100,8 @@ pub enum SlackKind {
     /// A notification of the case could not be delivered within the maximum age and was given
     /// up (said once per failed notification; decided by the engine, not by the machine).
     DeliveryFailed,
+    /// A follow-up's next response is due soon (docs/policy.md rule 6).
+    NextResponseWarning,
 }
 
 impl SlackKind {
@@ -103,6 +114,7 @@ impl SlackKind {
             SlackKind::FirstResponseWarning => "first_response_warning",
             SlackKind::ChatFallbackImpossible => "chat_fallback_impossible",
             SlackKind::DeliveryFailed => "delivery_failed",
+            SlackKind::NextResponseWarning => "next_response_warning",
         }
     }
 }
@@ -224,6 +236,19 @@ pub struct TicketRequest {
 }
 
 impl Effect {
+    /// The chat fallback's offer to the customer: the reply in the chat or the e-mail. Once
+    /// one is delivered, the engine tells the case (`Input::OfferDelivered`).
+    pub fn is_chat_fallback_offer(&self) -> bool {
+        matches!(
+            self,
+            Effect::ReplyInChat { .. }
+                | Effect::SendEmail {
+                    email: EmailKind::ChatFallback,
+                    ..
+                }
+        )
+    }
+
     /// A key that names this effect for one case: repeating an effect with the same key is
     /// a duplicate.
     pub fn idempotency_key(&self, case: &CaseId) -> String {

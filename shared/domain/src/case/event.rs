@@ -78,6 +78,9 @@ pub enum Change {
     AgentReplied,
     /// The customer wrote again.
     CustomerReplied,
+    /// The ticket was set pending or on hold: the agent waits for the customer or a third
+    /// party, so no next-response clock runs (docs/policy.md rule 6).
+    Waiting,
     PriorityChanged {
         priority: Priority,
     },
@@ -117,4 +120,7 @@ pub enum Input<'a> {
     TimerFired(TimerKind),
     /// A periodic check that catches deadlines whose timers were lost.
     Sweep,
+    /// The chat fallback's offer reached the customer (the reply in the chat or the e-mail was
+    /// delivered): the chat's first response is handed over (docs/policy.md rule 4).
+    OfferDelivered,
 }

@@ -1,5 +1,6 @@
 //! The state machine: `(case, input, now) -> (case, effects)`, with no I/O and no clock.
 
+use super::next_response;
 use super::phone;
 use super::{
     AlertContext, AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockState, Effect,
@@ -56,7 +57,9 @@ pub fn decide(
             let (case, effects) = open_case(policy, event)?;
             (case, effects, true)
         }
-        (None, Input::TimerFired(_) | Input::Sweep) => return Err(DecideError::UnknownCase),
+        (None, Input::TimerFired(_) | Input::Sweep | Input::OfferDelivered) => {
+            return Err(DecideError::UnknownCase);
+        }
     };
     let before = (!created).then(|| case.clone());
 
@@ -72,6 +75,9 @@ pub fn decide(
             case.timers.remove(&timer);
         }
         Input::Sweep => {}
+        Input::OfferDelivered => {
+            super::chat_handover::offer_delivered(&mut case, now, &mut effects);
+        }
     }
     evaluate(policy, &mut case, now, &mut effects);
     let timers = sync_timers(&mut case, now);
@@ -110,6 +116,7 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         first_response_warning_at: deadlines.first_response_warning_at,
         warned_at: None,
         chat_fallback: deadlines.chat_fallback_at.map(ClockState::new),
+        next_response: None,
         open_alerts: Default::default(),
         alert_responses: BTreeMap::new(),
         timers: BTreeMap::new(),
@@ -169,7 +176,16 @@ fn apply(
     }
     match &event.change {
         Change::CallStarted | Change::VoicemailLeft | Change::CallMissed => {}
-        Change::Opened | Change::Observed | Change::CustomerReplied => {}
+        Change::Opened | Change::Observed => {}
+        Change::CustomerReplied => {
+            // A customer's reply that reopened the request (an Intercom conversation reopens
+            // on it; a Zendesk ticket's snapshot shows it open again) is a reopening.
+            if event.snapshot.status == Status::Open {
+                reopen(policy, case, at)?;
+            }
+            next_response::customer_replied(policy, case, at)?;
+        }
+        Change::Waiting => next_response::waiting(case, at),
         Change::Assigned { assignee } => {
             if at >= case.applied.assignment {
                 case.applied.assignment = at;
@@ -181,6 +197,7 @@ fn apply(
         }
         Change::AgentReplied => {
             meet_first_response(case, at, effects);
+            next_response::agent_replied(case, at, effects);
         }
         Change::PriorityChanged { priority } => {
             if at >= case.applied.priority && *priority != case.request.priority {
@@ -206,12 +223,17 @@ fn apply(
                 close(case, at, effects);
             }
         }
-        Change::Reopened => {
-            if at > case.applied.status && case.status == Status::Solved {
-                case.applied.status = at;
-                case.status = Status::Open;
-            }
-        }
+        Change::Reopened => reopen(policy, case, at)?,
+    }
+    Ok(())
+}
+
+/// A solved case opened again at `at`: open, with a next-response clock from the reopening.
+fn reopen(policy: &Policy, case: &mut Case, at: Timestamp) -> Result<(), DecideError> {
+    if at > case.applied.status && case.status == Status::Solved {
+        case.applied.status = at;
+        case.status = Status::Open;
+        next_response::reopened(policy, case, at)?;
     }
     Ok(())
 }
@@ -228,7 +250,7 @@ pub(super) fn recompute_deadlines(policy: &Policy, case: &mut Case) -> Result<()
         case.first_response.due = deadlines.first_response_due;
         case.first_response_warning_at = deadlines.first_response_warning_at;
     }
-    Ok(())
+    next_response::recompute(policy, case)
 }
 
 fn meet_dispatch(case: &mut Case, at: Timestamp, effects: &mut Vec<Effect>) {
@@ -271,6 +293,7 @@ fn close(case: &mut Case, at: Timestamp, effects: &mut Vec<Effect>) {
             clock.cancelled_at = Some(at);
         }
     }
+    next_response::close(case, at);
     let open: Vec<AlertKey> = case.open_alerts.iter().copied().collect();
     for alert in open {
         resolve(case, alert, effects);
@@ -282,6 +305,7 @@ fn evaluate(policy: &Policy, case: &mut Case, now: Timestamp, effects: &mut Vec<
     if case.status == Status::Open {
         breach_due_clocks(policy, case, now, effects);
         warn_if_due(case, now, effects);
+        next_response::evaluate(policy, case, now, effects);
     }
 }
 
@@ -307,7 +331,7 @@ fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: 
         .filter(|c| c.is_pending() && c.due <= now)
     {
         clock.breached_at = Some(now);
-        super::chat_handover::fall_back(policy, case, now, effects);
+        super::chat_handover::fall_back(policy, case, effects);
     }
 }
 
@@ -345,6 +369,7 @@ fn sync_timers(case: &mut Case, now: Timestamp) -> Vec<TimerChange> {
                 case.first_response_warning_at,
             );
         }
+        wanted.extend(next_response::wanted_timers(case, now));
     }
     let stale: Vec<TimerKind> = case
         .timers

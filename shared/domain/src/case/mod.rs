@@ -6,6 +6,7 @@ mod chat_handover;
 mod effect;
 mod event;
 mod machine;
+mod next_response;
 mod phone;
 mod sla_event;
 
@@ -15,6 +16,7 @@ pub use effect::{
 };
 pub use event::{CaseEvent, CaseFacts, Change, Input, RequestFacts, Requester, Voicemail};
 pub use machine::{DecideError, Decision, decide};
+pub use next_response::NextResponse;
 pub use phone::{UNKNOWN_NUMBER, VOICEMAIL_TAG};
 pub use sla_event::{SlaClock, SlaEvent, SlaEventKind, sla_events};
 
@@ -188,6 +190,9 @@ pub struct Case {
     pub warned_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_fallback: Option<ClockState>,
+    /// The latest follow-up's clock (docs/policy.md rule 6), once a follow-up came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_response: Option<NextResponse>,
     /// Alerts triggered and not yet resolved.
     #[serde(default)]
     pub open_alerts: BTreeSet<AlertKey>,
@@ -223,7 +228,8 @@ impl Case {
             TimerKind::Dispatch => self.dispatch.as_ref(),
             TimerKind::FirstResponse => Some(&self.first_response),
             TimerKind::ChatFallback => self.chat_fallback.as_ref(),
-            TimerKind::FirstResponseWarning => None,
+            TimerKind::NextResponse => self.next_response.as_ref().map(|next| &next.clock),
+            TimerKind::FirstResponseWarning | TimerKind::NextResponseWarning => None,
         }
     }
 }

@@ -84,15 +84,22 @@ impl fmt::Display for SlaEventKind {
 pub enum SlaClock {
     Dispatch,
     FirstResponse,
+    /// The follow-up clock of the case's latest round.
+    NextResponse,
 }
 
 impl SlaClock {
-    pub const ALL: [SlaClock; 2] = [SlaClock::Dispatch, SlaClock::FirstResponse];
+    pub const ALL: [SlaClock; 3] = [
+        SlaClock::Dispatch,
+        SlaClock::FirstResponse,
+        SlaClock::NextResponse,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             SlaClock::Dispatch => "dispatch",
             SlaClock::FirstResponse => "first_response",
+            SlaClock::NextResponse => "next_response",
         }
     }
 
@@ -104,7 +111,21 @@ impl SlaClock {
         match self {
             SlaClock::Dispatch => case.dispatch.as_ref(),
             SlaClock::FirstResponse => Some(&case.first_response),
+            SlaClock::NextResponse => case.next_response.as_ref().map(|round| &round.clock),
         }
+    }
+
+    /// The clock's state in `before` when it is the same clock as in `after`: a new
+    /// follow-up round is a new clock, whatever the previous round came to.
+    fn previous<'a>(self, before: Option<&'a Case>, after: &Case) -> Option<&'a ClockState> {
+        let before = before?;
+        if self == SlaClock::NextResponse {
+            let round = |case: &Case| case.next_response.as_ref().map(|next| next.round);
+            if round(before) != round(after) {
+                return None;
+            }
+        }
+        self.state(before)
     }
 
     /// The clock an alert pages for, if it pages for one.
@@ -112,6 +133,7 @@ impl SlaClock {
         match alert {
             AlertKey::Dispatch => Some(SlaClock::Dispatch),
             AlertKey::FirstResponse => Some(SlaClock::FirstResponse),
+            AlertKey::NextResponse => Some(SlaClock::NextResponse),
             AlertKey::OutOfHours | AlertKey::Chat | AlertKey::Voicemail => None,
         }
     }
@@ -206,11 +228,23 @@ pub fn sla_events(before: Option<&Case>, after: &Case) -> Vec<SlaEvent> {
                 .about_clock(SlaClock::FirstResponse, after.first_response.due),
         );
     }
+    if let Some(next) = &after.next_response {
+        let warned_before = SlaClock::NextResponse
+            .previous(before, after)
+            .and(before.and_then(|case| case.next_response.as_ref()))
+            .and_then(|previous| previous.warned_at);
+        if let (Some(at), None) = (next.warned_at, warned_before) {
+            events.push(
+                SlaEvent::new(after, SlaEventKind::SlaWarning, at)
+                    .about_clock(SlaClock::NextResponse, next.clock.due),
+            );
+        }
+    }
     for clock in SlaClock::ALL {
         let Some(now) = clock.state(after) else {
             continue;
         };
-        let was = before.and_then(|case| clock.state(case));
+        let was = clock.previous(before, after);
         if let (Some(at), None) = (now.breached_at, was.and_then(|state| state.breached_at)) {
             events.push(
                 SlaEvent::new(after, SlaEventKind::SlaBreached, at).about_clock(clock, now.due),

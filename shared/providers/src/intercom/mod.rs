@@ -158,7 +158,10 @@ impl IntercomHandler {
             Topic::UserCreated => Some(conversation.created_at),
             // A reply happened when its part was written; the envelope is close behind.
             Topic::AdminReplied | Topic::UserReplied => part_at.or(notification.created_at),
-            Topic::AdminAssigned | Topic::AdminClosed | Topic::PriorityUpdated => notification
+            Topic::AdminAssigned
+            | Topic::AdminClosed
+            | Topic::AdminOpened
+            | Topic::PriorityUpdated => notification
                 .created_at
                 .or(part_at)
                 .or(conversation.updated_at),
@@ -204,6 +207,8 @@ impl IntercomHandler {
                 priority: snapshot.request.priority,
             },
             Topic::UserReplied => Change::CustomerReplied,
+            // An admin reopened a closed conversation: a follow-up (docs/policy.md rule 6).
+            Topic::AdminOpened => Change::Reopened,
         };
         // Raw strings become domain values here: bounded, so that no case outgrows its item.
         Ok(crate::bounded::event(CaseEvent {
@@ -318,16 +323,18 @@ enum Topic {
     AdminClosed,
     PriorityUpdated,
     UserReplied,
+    AdminOpened,
 }
 
 impl Topic {
-    const ALL: [(Topic, &'static str); 6] = [
+    const ALL: [(Topic, &'static str); 7] = [
         (Topic::UserCreated, "conversation.user.created"),
         (Topic::AdminReplied, "conversation.admin.replied"),
         (Topic::AdminAssigned, "conversation.admin.assigned"),
         (Topic::AdminClosed, "conversation.admin.closed"),
         (Topic::PriorityUpdated, "conversation.priority.updated"),
         (Topic::UserReplied, "conversation.user.replied"),
+        (Topic::AdminOpened, "conversation.admin.opened"),
     ];
 
     fn from_name(name: &str) -> Option<Self> {

@@ -215,7 +215,12 @@ impl ZendeskHandler {
                         email: None,
                     });
                 }
+                // The comment that creates a ticket (its description) is the request, never its
+                // first response, also when an agent opens the ticket for a customer. Zendesk
+                // adds it as the ticket is created: `created_at` is that second, truncated.
+                let creating = occurred_at.duration_since(detail.created_at) < CREATING_COMMENT;
                 match (comment.author.is_staff, comment.is_public) {
+                    (true, true) if creating => Change::Observed,
                     (true, true) => {
                         // A ticket first heard of through its reply is created answered.
                         snapshot.first_response_at = Some(occurred_at);
@@ -236,6 +241,7 @@ impl ZendeskHandler {
                 match (previous, current) {
                     (_, Status::Solved) => Change::Solved,
                     (Some(Ok(Status::Solved)), Status::Open) => Change::Reopened,
+                    _ if is_waiting(&change.current) => Change::Waiting,
                     _ => Change::Observed,
                 }
             }
@@ -395,6 +401,18 @@ fn parse_status(value: Option<&str>, field: &str) -> Result<Status, Rejection> {
             format_args!("`{field}`: unknown ticket status {:?}", excerpt(text)),
         ))
     }
+}
+
+/// How long after the ticket's `created_at` (whole seconds) a comment is still the one that
+/// created the ticket (a captured one came 1.3 s after it).
+const CREATING_COMMENT: jiff::SignedDuration = jiff::SignedDuration::from_secs(5);
+
+/// `PENDING` (waiting for the customer) and `HOLD` (waiting for a third party): open, but no
+/// next-response clock runs (docs/policy.md rule 6).
+fn is_waiting(status: &str) -> bool {
+    ["pending", "hold"]
+        .iter()
+        .any(|waiting| waiting.eq_ignore_ascii_case(status.trim()))
 }
 
 fn missing(field: &str) -> Rejection {
