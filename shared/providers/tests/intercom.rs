@@ -104,6 +104,8 @@ fn a_new_conversation_opens_a_chat_case_received_at_its_creation() {
                 status: Status::Open,
                 assignee: None,
                 first_response_at: None,
+                adoption: None,
+                references: Default::default(),
             },
         }
     );
@@ -140,6 +142,8 @@ fn an_admin_reply_is_the_first_response_at_the_time_of_its_part() {
                 status: Status::Open,
                 assignee: Some("814860".into()),
                 first_response_at: Some(unix(1663597260)),
+                adoption: None,
+                references: Default::default(),
             },
         }
     );

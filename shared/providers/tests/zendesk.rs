@@ -58,6 +58,8 @@ fn a_created_ticket_opens_a_case_with_the_full_snapshot() {
                 status: Status::Open,
                 assignee: Some("8447388090494".into()),
                 first_response_at: None,
+                adoption: None,
+                references: Default::default(),
             },
         }
     );

@@ -53,7 +53,7 @@ pub fn decide(
         }
         (Some(case), _) => (case, Vec::new(), false),
         (None, Input::Event(event)) => {
-            let (case, effects) = open_case(policy, event)?;
+            let (case, effects) = open_case(policy, event, now)?;
             (case, effects, true)
         }
         (None, Input::TimerFired(_) | Input::Sweep) => return Err(DecideError::UnknownCase),
@@ -85,7 +85,11 @@ pub fn decide(
     })
 }
 
-fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), DecideError> {
+fn open_case(
+    policy: &Policy,
+    event: &CaseEvent,
+    now: Timestamp,
+) -> Result<(Case, Vec<Effect>), DecideError> {
     let facts = &event.snapshot;
     let mut request_facts = facts.request.clone();
     if request_facts.channel == Channel::Phone {
@@ -117,6 +121,16 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         last_event_at: applied_at,
     };
     let mut effects = Vec::new();
+    // Adoption first: a deadline met or past before the first sight must not page below.
+    if let Some(adoption) = &facts.adoption {
+        let adopted = super::adoption::adopt(&mut case, adoption, now);
+        if let Some(at) = adopted.dispatch_met_at {
+            meet_dispatch(&mut case, at, &mut effects);
+        }
+        if let Some(at) = adopted.first_response_met_at {
+            meet_first_response(&mut case, at, &mut effects);
+        }
+    }
     match facts.request.channel {
         Channel::Phone => phone::open(policy, &mut case, event, &mut effects),
         Channel::Chat => {
@@ -128,7 +142,10 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         }
         Channel::Ticket => {}
     }
-    if case.out_of_hours && facts.request.channel != Channel::Phone {
+    if case.out_of_hours
+        && facts.request.channel != Channel::Phone
+        && case.first_response.is_pending()
+    {
         let severity = policy.severity(case.request.priority);
         page(&mut case, AlertKey::OutOfHours, severity, &mut effects);
     }

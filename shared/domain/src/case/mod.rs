@@ -1,6 +1,7 @@
 //! A case: one tracked request (a Zendesk ticket, an Intercom conversation, a voicemail), its
 //! clocks, and the pure state machine that moves it (docs/policy.md sections 4 and 5).
 
+mod adoption;
 mod alert_response;
 mod chat_handover;
 mod effect;
@@ -8,11 +9,15 @@ mod event;
 mod machine;
 mod phone;
 
+pub use adoption::{AdoptedOutcome, Adoption, MET_BEFORE_FIRST_SEEN, OUTCOME_UNKNOWN, Replied};
 pub use alert_response::{AlertAction, AlertResponse, AlertUpdate, apply_alert_update};
 pub use effect::{
     AlertContext, AlertKey, Effect, EmailKind, SlackKind, TicketRequest, TimerChange, TimerKind,
 };
-pub use event::{CaseEvent, CaseFacts, Change, Input, RequestFacts, Requester, Voicemail};
+pub use event::{
+    CaseEvent, CaseFacts, Change, CommentAuthor, Input, References, RequestFacts, Requester,
+    Voicemail,
+};
 pub use machine::{DecideError, Decision, decide};
 pub use phone::{UNKNOWN_NUMBER, VOICEMAIL_TAG};
 
@@ -95,6 +100,9 @@ pub struct ClockState {
     pub breached_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<Timestamp>,
+    /// Closed at adoption without a verdict (then `cancelled_at` is the first sight).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<AdoptedOutcome>,
 }
 
 /// How a clock stands, for reports.
@@ -115,6 +123,7 @@ impl ClockState {
             met_at: None,
             breached_at: None,
             cancelled_at: None,
+            adopted: None,
         }
     }
 
@@ -130,6 +139,7 @@ impl ClockState {
         }
         self.met_at = Some(at);
         self.cancelled_at = None;
+        self.adopted = None;
         true
     }
 

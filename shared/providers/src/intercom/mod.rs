@@ -291,6 +291,8 @@ impl IntercomHandler {
                 .clone()
                 .and_then(Id::into_some),
             first_response_at,
+            adoption: None,
+            references: Default::default(),
         })
     }
 }

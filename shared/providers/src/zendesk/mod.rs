@@ -291,6 +291,8 @@ impl ZendeskHandler {
             status: parse_status(detail.status.as_deref(), "detail.status")?,
             assignee: detail.assignee_id.clone().and_then(Id::into_some),
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         })
     }
 }
