@@ -6,7 +6,9 @@
 mod common;
 
 use common::{Request, at, expect_malformed, fixture, intercom, intercom_request, single_event};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
+use domain::case::{
+    CaseEvent, CaseFacts, CaseId, Change, References, RequestFacts, Requester, Status,
+};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use http::Method;
 use providers::{Intake, Rejection};
@@ -105,7 +107,10 @@ fn a_new_conversation_opens_a_chat_case_received_at_its_creation() {
                 assignee: None,
                 first_response_at: None,
                 adoption: None,
-                references: Default::default(),
+                references: References {
+                    contact_ids: vec!["5ba682d23d7cf92bef87bfd5".into()],
+                    ..References::default()
+                },
             },
         }
     );
@@ -143,7 +148,10 @@ fn an_admin_reply_is_the_first_response_at_the_time_of_its_part() {
                 assignee: Some("814860".into()),
                 first_response_at: Some(unix(1663597260)),
                 adoption: None,
-                references: Default::default(),
+                references: References {
+                    contact_ids: vec!["5ba682d23d7cf92bef87bfd4".into()],
+                    ..References::default()
+                },
             },
         }
     );

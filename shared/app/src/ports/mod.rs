@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod notify;
+pub mod records;
 pub mod store;
 pub mod tickets;
 pub mod timers;
@@ -12,6 +13,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use notify::{
     ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
 };
+pub use records::{Lookup, LookupError, NoSystemOfRecord, SystemOfRecord, TicketProgress};
 pub use store::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
     Destination, NewOutboxItem, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,

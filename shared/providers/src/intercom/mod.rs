@@ -9,7 +9,9 @@ use crate::config::{self, ConfigError};
 use crate::lenient::Id;
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
 use crate::{Classifier, Webhook, json, signature};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
+use domain::case::{
+    CaseEvent, CaseFacts, CaseId, Change, References, RequestFacts, Requester, Status,
+};
 use domain::policy::{Channel, Plan, Priority};
 use env_config::Secret;
 use http::Method;
@@ -19,6 +21,9 @@ use wire::{Conversation, Notification};
 pub const SIGNATURE_HEADER: &str = "x-hub-signature";
 
 const PROVIDER: &str = "intercom";
+/// Contacts named for lookup, at most; longer ids are not Intercom's.
+const MAX_CONTACTS: usize = 5;
+const MAX_CONTACT_ID_LEN: usize = 64;
 
 /// How to verify Intercom webhooks.
 #[derive(Debug, Clone)]
@@ -292,7 +297,17 @@ impl IntercomHandler {
                 .and_then(Id::into_some),
             first_response_at,
             adoption: None,
-            references: Default::default(),
+            references: References {
+                contact_ids: conversation
+                    .contacts
+                    .iter()
+                    .flat_map(|list| list.contacts.iter().flatten())
+                    .filter_map(|contact| contact.id.clone().and_then(Id::into_some))
+                    .filter(|id| id.len() <= MAX_CONTACT_ID_LEN)
+                    .take(MAX_CONTACTS)
+                    .collect(),
+                ..References::default()
+            },
         })
     }
 }
