@@ -226,10 +226,17 @@ pub fn engine_from(
             SesMailer::not_configured(ses)
         }
     };
+    let records = Arc::new(notify::SystemsOfRecord::from_configs(
+        function.notifiers.zendesk.clone(),
+        function.intercom_chat.api.clone(),
+        notify::http_client()?,
+    ));
     let chat = IntercomChatReplies::new(function.intercom_chat, notify::http_client()?);
     let mailer = mailer.with_language(policy.chat.language);
     let notifiers = function.notifiers.notifiers(mailer)?.with_chat(chat);
-    Ok(Engine::new(policy, store, timers, notifiers, clock).with_settings(function.engine))
+    Ok(Engine::new(policy, store, timers, notifiers, clock)
+        .with_settings(function.engine)
+        .with_system_of_record(records))
 }
 
 #[cfg(test)]

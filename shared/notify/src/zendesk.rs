@@ -159,6 +159,18 @@ pub struct TicketMetrics {
     pub solved_at: Option<Timestamp>,
     #[serde(default)]
     pub latest_comment_added_at: Option<Timestamp>,
+    /// Minutes from the ticket's creation to its first agent reply (`null` before one).
+    #[serde(default)]
+    pub reply_time_in_minutes: Option<MinutesPair>,
+}
+
+/// A duration in minutes, on the calendar and within business hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct MinutesPair {
+    #[serde(default)]
+    pub calendar: Option<u64>,
+    #[serde(default)]
+    pub business: Option<u64>,
 }
 
 /// The Zendesk Support API client (built once, sharing the process's HTTP client).
@@ -471,7 +483,7 @@ pub fn voicemail_ticket(ticket: &TicketRequest, context: &AlertContext) -> NewTi
 
 /// Answers remembered for a while, so that busy cases do not spend the API rate limit.
 #[derive(Debug)]
-struct TtlCache<K, V> {
+pub(crate) struct TtlCache<K, V> {
     ttl: Duration,
     entries: Mutex<HashMap<K, (Instant, V)>>,
 }
@@ -480,20 +492,20 @@ impl<K: std::hash::Hash + Eq, V: Clone> TtlCache<K, V> {
     /// Entries beyond this are dropped wholesale: a bound on memory, not an eviction policy.
     const MAX_ENTRIES: usize = 10_000;
 
-    fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration) -> Self {
         Self {
             ttl,
             entries: Mutex::new(HashMap::new()),
         }
     }
 
-    fn get(&self, key: &K) -> Option<V> {
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
         let entries = self.entries.lock().ok()?;
         let (at, value) = entries.get(key)?;
         (at.elapsed() < self.ttl).then(|| value.clone())
     }
 
-    fn put(&self, key: K, value: V) {
+    pub(crate) fn put(&self, key: K, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= Self::MAX_ENTRIES {
                 entries.clear();
