@@ -108,6 +108,11 @@ pub(super) fn adopt(case: &mut Case, adoption: &Adoption, first_seen: Timestamp)
             } else if assigned && let Some(dispatch) = case.dispatch.as_mut() {
                 adopted.dispatch_met_at =
                     met_or_unknown(dispatch, first_seen, AdoptedOutcome::MetBeforeFirstSeen);
+            } else if replied != Replied::No
+                && let Some(dispatch) = case.dispatch.as_mut()
+            {
+                // Answered, so someone took it; whether it was assigned in time nobody says.
+                close_unknown(dispatch, first_seen, AdoptedOutcome::OutcomeUnknown);
             }
         }
     }
