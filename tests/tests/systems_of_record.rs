@@ -290,3 +290,48 @@ async fn an_unanswered_chat_from_an_enterprise_company_is_on_the_24x7_plan_and_g
     assert!(body.contains("E-Mail"), "{body}");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_overdue_enterprise_ticket_gets_an_internal_note_and_the_breach_tag_in_zendesk() {
+    let zendesk = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/6007.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "ticket": { "id": 6007 } })))
+        .mount(&zendesk)
+        .await;
+    let app =
+        TestApp::spawn_with_env(berlin("2026-12-01T10:00"), true, zendesk_env(&zendesk)).await;
+    let mut ticket = Ticket::new("6007", app.now(), "URGENT");
+    ticket.tags.push("enterprise".into());
+    assert_eq!(app.post_zendesk(&ticket.created()).await.status(), 202);
+    assert_eq!(app.case("zendesk-6007").await["plan"], "24x7");
+
+    app.advance_to(berlin("2026-12-01T14:00"));
+    let notes = wait_for(&zendesk, 2, |body| {
+        body["ticket"]["comment"]["public"] == false
+            && body["ticket"]["additional_tags"] == json!(["sla_breached"])
+    })
+    .await;
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    let texts: Vec<&str> = notes
+        .iter()
+        .map(|note| note["ticket"]["comment"]["body"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts.iter().any(|text| text.contains("first response")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|text| text.contains("dispatch")),
+        "{texts:?}"
+    );
+    let requests = zendesk.received_requests().await.unwrap();
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.method.as_str() == "PUT")
+            .all(|r| r.url.path() == "/api/v2/tickets/6007.json"),
+        "{requests:?}"
+    );
+    app.shutdown().await;
+}

@@ -1,7 +1,8 @@
 //! Routing a decided effect to the notifier that carries it out.
 
 use crate::ports::{
-    ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier, TicketSystem,
+    BreachNote, ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
+    TicketSystem,
 };
 use domain::case::{CaseId, Effect, TimerChange};
 use std::future::Future;
@@ -57,6 +58,19 @@ impl<P: Pager, K: SlackNotifier, M: Mailer, T: TicketSystem, C: ChatReplier> Del
             Effect::OpenTicket { ticket, context } => {
                 self.tickets.open_ticket(ticket, context).await
             }
+            Effect::WriteBackBreach {
+                clock,
+                due,
+                breached_at,
+                context,
+            } => {
+                let breach = BreachNote {
+                    clock: *clock,
+                    due: *due,
+                    breached_at: *breached_at,
+                };
+                self.tickets.write_back_breach(&breach, context).await
+            }
         }
     }
 }
@@ -73,6 +87,9 @@ pub fn describe(effect: &Effect) -> String {
         Effect::ReplyInChat { .. } => String::from("reply in the chat: chat fallback"),
         Effect::OpenTicket { ticket, .. } => {
             format!("open a ticket (tags {})", ticket.tags.join(", "))
+        }
+        Effect::WriteBackBreach { clock, .. } => {
+            format!("write the {clock} breach back into the ticket")
         }
     }
 }

@@ -53,5 +53,6 @@ pub use smtp::{LocalMailer, SMTP_FROM_VAR, SMTP_URL_VAR, SmtpMailer};
 pub use wiring::{NotifierError, NotifierSettings, ZendeskTickets};
 pub use zendesk::{
     API_EMAIL_VAR, API_TOKEN_VAR, API_URL_VAR, DEFAULT_CACHE_TTL, MinutesPair, NewTicket,
-    TicketMetrics, TicketRef, ZendeskApi, ZendeskApiConfig, voicemail_ticket, zendesk_base_url,
+    TicketMetrics, TicketRef, ZendeskApi, ZendeskApiConfig, breach_note, voicemail_ticket,
+    zendesk_base_url,
 };

@@ -16,8 +16,8 @@
 
 use crate::http::{self, JsonApi};
 use crate::retry::RetryPolicy;
-use app::ports::{Delivered, NotifyError, TicketSystem};
-use domain::case::{AlertContext, TicketRequest, UNKNOWN_NUMBER};
+use app::ports::{BreachNote, Delivered, NotifyError, TicketSystem};
+use domain::case::{AlertContext, BREACH_TAG, TicketRequest, TimerKind, UNKNOWN_NUMBER};
 use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
 use reqwest::{Method, Url};
@@ -443,6 +443,54 @@ impl TicketSystem for ZendeskApi {
         };
         Ok(Delivered::Sent { detail })
     }
+
+    async fn write_back_breach(
+        &self,
+        breach: &BreachNote,
+        context: &AlertContext,
+    ) -> Result<Delivered, NotifyError> {
+        // Our tickets' cases are `zendesk-<ticket id>`; other cases have no ticket to write to.
+        let Some(ticket_id) = context
+            .case_id
+            .as_str()
+            .strip_prefix("zendesk-")
+            .and_then(|id| id.parse::<u64>().ok())
+        else {
+            return Ok(Delivered::NotConfigured);
+        };
+        let tags = [BREACH_TAG.to_owned()];
+        self.add_internal_note(ticket_id, &breach_note(breach), &tags)
+            .await?;
+        Ok(Delivered::Sent {
+            detail: format!("internal note and tag {BREACH_TAG} on Zendesk ticket {ticket_id}"),
+        })
+    }
+}
+
+/// The internal note of a breach: which clock, when it was due, how late it was found.
+pub fn breach_note(breach: &BreachNote) -> String {
+    let clock = match breach.clock {
+        TimerKind::Dispatch => "dispatch (assignment to an agent)",
+        TimerKind::FirstResponse => "first response",
+        TimerKind::FirstResponseWarning => "first response warning",
+        TimerKind::ChatFallback => "chat fallback",
+    };
+    let late_minutes = breach
+        .breached_at
+        .duration_since(breach.due)
+        .as_secs()
+        .max(0)
+        / 60;
+    let late = match (late_minutes / 60, late_minutes % 60) {
+        (0, minutes) => format!("{minutes} min"),
+        (hours, 0) => format!("{hours} h"),
+        (hours, minutes) => format!("{hours} h {minutes} min"),
+    };
+    format!(
+        "SLA breached: the {clock} was due at {due} and is {late} late (noted at {at}).",
+        due = crate::text::utc(breach.due),
+        at = crate::text::utc(breach.breached_at),
+    )
 }
 
 /// The ticket of a voicemail: subject `Voicemail from <caller> (<m:ss>)`, an internal note

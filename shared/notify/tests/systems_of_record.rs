@@ -177,3 +177,41 @@ async fn a_contacts_and_its_companies_attributes_are_read_once_and_then_cached()
         );
     }
 }
+
+#[tokio::test]
+async fn a_breach_is_written_back_to_its_zendesk_ticket_as_an_internal_note_and_a_tag() {
+    use app::ports::{BreachNote, Delivered, TicketSystem};
+    use notify::ZendeskApi;
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/5158.json"))
+        .and(wiremock::matchers::body_json(json!({"ticket": {
+            "comment": {
+                "body": "SLA breached: the first response was due at 2026-03-02 10:00 UTC and is 1 h 12 min late (noted at 2026-03-02 11:12 UTC).",
+                "public": false
+            },
+            "additional_tags": ["sla_breached"]
+        }})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket": {"id": 5158}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let api = ZendeskApi::new(zendesk(&server).unwrap(), http_client().unwrap());
+    let breach = BreachNote {
+        clock: domain::case::TimerKind::FirstResponse,
+        due: "2026-03-02T10:00:00Z".parse().unwrap(),
+        breached_at: "2026-03-02T11:12:00Z".parse().unwrap(),
+    };
+    let delivered = api
+        .write_back_breach(&breach, &common::ticket())
+        .await
+        .unwrap();
+    assert!(matches!(delivered, Delivered::Sent { .. }), "{delivered:?}");
+
+    // A case that is not a Zendesk ticket has nothing to write to.
+    let chat = api
+        .write_back_breach(&breach, &common::chat())
+        .await
+        .unwrap();
+    assert_eq!(chat, Delivered::NotConfigured);
+}

@@ -19,5 +19,5 @@ pub use store::{
     Destination, NewOutboxItem, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
     TimelineKind,
 };
-pub use tickets::{NoTicketSystem, TicketSystem};
+pub use tickets::{BreachNote, NoTicketSystem, TicketSystem};
 pub use timers::{TimerError, Timers};

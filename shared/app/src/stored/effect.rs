@@ -2,7 +2,9 @@
 
 use super::StoredError;
 use super::case::{StoredRequestV1, case_id};
-use super::names::{StoredAlertKey, StoredEmailKind, StoredSeverity, StoredSlackKind};
+use super::names::{
+    StoredAlertKey, StoredEmailKind, StoredSeverity, StoredSlackKind, StoredTimerKind,
+};
 use domain::Timestamp;
 use domain::case::{AlertContext, Effect, TicketRequest};
 use serde::{Deserialize, Serialize};
@@ -53,6 +55,13 @@ pub enum StoredEffectKindV1 {
     #[serde(rename = "reply_in_chat")]
     ReplyInChat {
         text: String,
+        context: StoredAlertContextV1,
+    },
+    #[serde(rename = "write_back_breach")]
+    WriteBackBreach {
+        clock: StoredTimerKind,
+        due: Timestamp,
+        breached_at: Timestamp,
         context: StoredAlertContextV1,
     },
     #[serde(rename = "open_ticket")]
@@ -118,6 +127,17 @@ impl From<&Effect> for StoredEffectV1 {
                 tags: ticket.tags.clone(),
                 context: context.into(),
             },
+            Effect::WriteBackBreach {
+                clock,
+                due,
+                breached_at,
+                context,
+            } => StoredEffectKindV1::WriteBackBreach {
+                clock: (*clock).into(),
+                due: *due,
+                breached_at: *breached_at,
+                context: context.into(),
+            },
         };
         Self {
             schema: super::SCHEMA,
@@ -156,6 +176,17 @@ impl StoredEffectV1 {
             },
             StoredEffectKindV1::OpenTicket { tags, context } => Effect::OpenTicket {
                 ticket: TicketRequest { tags },
+                context: context.into_domain()?,
+            },
+            StoredEffectKindV1::WriteBackBreach {
+                clock,
+                due,
+                breached_at,
+                context,
+            } => Effect::WriteBackBreach {
+                clock: clock.into(),
+                due,
+                breached_at,
                 context: context.into_domain()?,
             },
         })

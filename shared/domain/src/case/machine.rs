@@ -310,13 +310,17 @@ fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: 
         .filter(|c| c.is_pending() && c.due <= now)
     {
         clock.breached_at = Some(now);
+        let due = clock.due;
         page(case, AlertKey::Dispatch, severity, effects);
         notify(case, SlackKind::DispatchBreached, effects);
+        super::writeback::breached(case, TimerKind::Dispatch, due, now, effects);
     }
     let first_response = &mut case.first_response;
     if first_response.is_pending() && first_response.due <= now {
         first_response.breached_at = Some(now);
+        let due = first_response.due;
         page(case, AlertKey::FirstResponse, severity, effects);
+        super::writeback::breached(case, TimerKind::FirstResponse, due, now, effects);
     }
     if let Some(clock) = case
         .chat_fallback

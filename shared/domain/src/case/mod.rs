@@ -8,6 +8,7 @@ mod effect;
 mod event;
 mod machine;
 mod phone;
+mod writeback;
 
 pub use adoption::{AdoptedOutcome, Adoption, MET_BEFORE_FIRST_SEEN, OUTCOME_UNKNOWN, Replied};
 pub use alert_response::{AlertAction, AlertResponse, AlertUpdate, apply_alert_update};
@@ -20,6 +21,7 @@ pub use event::{
 };
 pub use machine::{DecideError, Decision, decide};
 pub use phone::{UNKNOWN_NUMBER, VOICEMAIL_TAG};
+pub use writeback::BREACH_TAG;
 
 use crate::deadlines::Request;
 use jiff::Timestamp;
