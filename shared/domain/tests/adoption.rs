@@ -136,59 +136,17 @@ fn a_deadline_still_ahead_at_first_sight_keeps_running_when_the_outcome_is_unkno
         event_id: "evt-1".into(),
         occurred_at: received + SignedDuration::from_mins(5),
         change: Change::Observed,
-        snapshot: first_seen_late(None, None)
-            .case
-            .request
-            .clone()
-            .pipe(|request| CaseFacts {
-                request,
-                status: Status::Open,
-                assignee: None,
-                first_response_at: None,
-                adoption: Some(Adoption::OutcomeUnknown),
-                references: Default::default(),
-            }),
+        snapshot: CaseFacts {
+            request: first_seen_late(None, None).case.request,
+            status: Status::Open,
+            assignee: None,
+            first_response_at: None,
+            adoption: Some(Adoption::OutcomeUnknown),
+            references: Default::default(),
+        },
     };
     let policy = policy_file::default_policy().unwrap();
     let decision = decide(&policy, None, Input::Event(&event), event.occurred_at).unwrap();
     assert!(decision.case.first_response.is_pending());
     assert_eq!(decision.case.first_response.adopted, None);
-}
-
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-impl<T> Pipe for T {}
-
-#[test]
-fn an_old_ticket_answered_without_a_known_assignment_does_not_page_for_its_dispatch() {
-    let decision = first_seen_late(
-        Some(Adoption::Recorded {
-            replied: Replied::At {
-                at: at("2026-03-03T08:20:00Z"),
-            },
-            assigned_at: None,
-            assigned: false,
-        }),
-        None,
-    );
-    assert_eq!(pages(&decision), 0, "{:?}", decision.effects);
-    let dispatch = decision.case.dispatch.unwrap();
-    assert_eq!(dispatch.adopted, Some(AdoptedOutcome::OutcomeUnknown));
-    assert_eq!(dispatch.status(), ClockStatus::Cancelled);
-}
-
-#[test]
-fn an_old_ticket_neither_answered_nor_assigned_pages_for_both_clocks() {
-    let decision = first_seen_late(
-        Some(Adoption::Recorded {
-            replied: Replied::No,
-            assigned_at: None,
-            assigned: false,
-        }),
-        None,
-    );
-    assert_eq!(pages(&decision), 2, "{:?}", decision.effects);
 }
