@@ -150,3 +150,34 @@ fn a_deadline_still_ahead_at_first_sight_keeps_running_when_the_outcome_is_unkno
     assert!(decision.case.first_response.is_pending());
     assert_eq!(decision.case.first_response.adopted, None);
 }
+
+#[test]
+fn an_old_ticket_answered_without_a_known_assignment_does_not_page_for_its_dispatch() {
+    let decision = first_seen_late(
+        Some(Adoption::Recorded {
+            replied: Replied::At {
+                at: at("2026-03-03T08:20:00Z"),
+            },
+            assigned_at: None,
+            assigned: false,
+        }),
+        None,
+    );
+    assert_eq!(pages(&decision), 0, "{:?}", decision.effects);
+    let dispatch = decision.case.dispatch.unwrap();
+    assert_eq!(dispatch.adopted, Some(AdoptedOutcome::OutcomeUnknown));
+    assert_eq!(dispatch.status(), ClockStatus::Cancelled);
+}
+
+#[test]
+fn an_old_ticket_neither_answered_nor_assigned_pages_for_both_clocks() {
+    let decision = first_seen_late(
+        Some(Adoption::Recorded {
+            replied: Replied::No,
+            assigned_at: None,
+            assigned: false,
+        }),
+        None,
+    );
+    assert_eq!(pages(&decision), 2, "{:?}", decision.effects);
+}
