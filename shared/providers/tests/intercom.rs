@@ -435,3 +435,25 @@ fn a_reply_with_no_time_anywhere_is_refused() {
     let reason = expect_malformed(send(body));
     assert!(reason.contains("created_at"), "{reason}");
 }
+
+#[test]
+fn an_admin_reopening_a_conversation_reopens_the_case() {
+    let event = single_event(send(edited("conversation_admin_closed.json", |v| {
+        v["topic"] = json!("conversation.admin.opened");
+        v["data"]["item"]["state"] = json!("open");
+        v["data"]["item"]["open"] = json!(true);
+    })));
+    assert_eq!(event.change, Change::Reopened);
+    assert_eq!(event.snapshot.status, Status::Open);
+    assert_eq!(event.occurred_at, unix(1663598000));
+}
+
+#[test]
+fn snoozing_and_unsnoozing_are_accepted_and_change_nothing_tracked() {
+    for topic in ["conversation.admin.snoozed", "conversation.admin.unsnoozed"] {
+        let event = single_event(send(edited("conversation_admin_assigned.json", |v| {
+            v["topic"] = json!(topic);
+        })));
+        assert_eq!(event.change, Change::Observed, "{topic}");
+    }
+}

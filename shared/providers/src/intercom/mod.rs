@@ -163,7 +163,11 @@ impl IntercomHandler {
             Topic::UserCreated => Some(conversation.created_at),
             // A reply happened when its part was written; the envelope is close behind.
             Topic::AdminReplied | Topic::UserReplied => part_at.or(notification.created_at),
-            Topic::AdminAssigned | Topic::AdminClosed | Topic::PriorityUpdated => notification
+            Topic::AdminAssigned
+            | Topic::AdminClosed
+            | Topic::PriorityUpdated
+            | Topic::AdminOpened
+            | Topic::AdminSnoozed => notification
                 .created_at
                 .or(part_at)
                 .or(conversation.updated_at),
@@ -209,6 +213,11 @@ impl IntercomHandler {
                 priority: snapshot.request.priority,
             },
             Topic::UserReplied => Change::CustomerReplied,
+            Topic::AdminOpened => {
+                snapshot.status = Status::Open;
+                Change::Reopened
+            }
+            Topic::AdminSnoozed => Change::Observed,
         };
         // Raw strings become domain values here: bounded, so that no case outgrows its item.
         Ok(crate::bounded::event(CaseEvent {
@@ -335,16 +344,23 @@ enum Topic {
     AdminClosed,
     PriorityUpdated,
     UserReplied,
+    /// An admin reopened a closed conversation.
+    AdminOpened,
+    /// Snoozed or unsnoozed: nothing we track changes; the snapshot may still create the case.
+    AdminSnoozed,
 }
 
 impl Topic {
-    const ALL: [(Topic, &'static str); 6] = [
+    const ALL: [(Topic, &'static str); 9] = [
         (Topic::UserCreated, "conversation.user.created"),
         (Topic::AdminReplied, "conversation.admin.replied"),
         (Topic::AdminAssigned, "conversation.admin.assigned"),
         (Topic::AdminClosed, "conversation.admin.closed"),
         (Topic::PriorityUpdated, "conversation.priority.updated"),
         (Topic::UserReplied, "conversation.user.replied"),
+        (Topic::AdminOpened, "conversation.admin.opened"),
+        (Topic::AdminSnoozed, "conversation.admin.snoozed"),
+        (Topic::AdminSnoozed, "conversation.admin.unsnoozed"),
     ];
 
     fn from_name(name: &str) -> Option<Self> {
