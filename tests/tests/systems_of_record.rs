@@ -335,3 +335,32 @@ async fn an_overdue_enterprise_ticket_gets_an_internal_note_and_the_breach_tag_i
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_failing_metrics_lookup_loses_no_event_and_pages_nothing_for_the_past() {
+    let zendesk = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/6008/metrics.json"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&zendesk)
+        .await;
+    let app =
+        TestApp::spawn_with_env(berlin("2026-12-01T10:00"), true, zendesk_env(&zendesk)).await;
+    let mut ticket = old_ticket("6008", app.now());
+    let event = ticket.status_changed("OPEN", app.now());
+    assert_eq!(app.post_zendesk(&event).await.status(), 202);
+    settle().await;
+
+    let requests = zendesk.received_requests().await.unwrap();
+    assert!(
+        requests_to(&requests, "/api/v2/tickets/6008/metrics.json") >= 1,
+        "{requests:?}"
+    );
+    assert!(pages_for(&app, "zendesk-6008").await.is_empty());
+    let case = app.case("zendesk-6008").await;
+    assert_eq!(
+        case["clocks"]["first_response"]["adopted"], "adopted, outcome unknown",
+        "{case}"
+    );
+    app.shutdown().await;
+}

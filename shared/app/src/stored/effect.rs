@@ -192,3 +192,44 @@ impl StoredEffectV1 {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use domain::case::{CaseId, RequestFacts, TimerKind};
+    use domain::policy::{Channel, Labels, Plan, Priority};
+
+    #[test]
+    fn a_breach_write_back_is_stored_under_its_own_name_and_loads_as_it_was() {
+        let at = |text: &str| text.parse::<Timestamp>().unwrap();
+        let effect = Effect::WriteBackBreach {
+            clock: TimerKind::FirstResponse,
+            due: at("2026-03-02T10:00:00Z"),
+            breached_at: at("2026-03-02T11:12:00Z"),
+            context: AlertContext {
+                case_id: CaseId::parse("zendesk-5158").unwrap(),
+                request: RequestFacts {
+                    channel: Channel::Ticket,
+                    plan: Plan::Enterprise,
+                    priority: Priority::Urgent,
+                    received: at("2026-03-02T09:00:00Z"),
+                    labels: Labels::default(),
+                    subject: None,
+                    requester: None,
+                    link: None,
+                    voicemail: None,
+                },
+                dispatch_due: None,
+                first_response_due: at("2026-03-02T10:00:00Z"),
+                out_of_hours: false,
+            },
+        };
+        let json = serde_json::to_value(StoredEffectV1::from(&effect)).unwrap();
+        assert_eq!(json["effect"], "write_back_breach");
+        assert_eq!(json["clock"], "first_response");
+        assert_eq!(json["due"], "2026-03-02T10:00:00Z");
+        let loaded: StoredEffectV1 = serde_json::from_value(json).unwrap();
+        assert_eq!(loaded.into_domain().unwrap(), effect);
+    }
+}
