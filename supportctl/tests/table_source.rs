@@ -47,6 +47,8 @@ fn ticket(id: &str, replied: Option<&str>) -> (Case, Vec<TimelineEntry>) {
         status: Status::Open,
         assignee: None,
         first_response_at: None,
+        adoption: None,
+        references: Default::default(),
     };
     let mut events = vec![(Change::Opened, received)];
     if let Some(at) = replied {

@@ -126,6 +126,8 @@ fn ticket_opened(id: &str, received: Timestamp) -> CaseEvent {
             status: Status::Open,
             assignee: None,
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         },
     }
 }

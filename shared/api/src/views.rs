@@ -17,6 +17,9 @@ pub struct ClockView {
     pub met_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breached_at: Option<Timestamp>,
+    /// A ticket first seen late: "adopted, outcome unknown" or "adopted, met before first seen".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<&'static str>,
 }
 
 impl From<&ClockState> for ClockView {
@@ -26,6 +29,7 @@ impl From<&ClockState> for ClockView {
             state: clock.status(),
             met_at: clock.met_at,
             breached_at: clock.breached_at,
+            adopted: clock.adopted.map(|outcome| outcome.describe()),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Routing a decided effect to the notifier that carries it out.
 
 use crate::ports::{
-    ChatReplier, Delivered, EventPublisher, Mailer, NoChatReplies, NoEventPublisher, NotifyError,
-    Pager, SlackNotifier, TicketSystem,
+    BreachNote, ChatReplier, Delivered, EventPublisher, Mailer, NoChatReplies, NoEventPublisher,
+    NotifyError, Pager, SlackNotifier, TicketSystem,
 };
 use crate::sla_event_document::SlaEventDocumentV1;
 use domain::case::{CaseId, Effect, TimerChange};
@@ -78,6 +78,19 @@ impl<P: Pager, K: SlackNotifier, M: Mailer, T: TicketSystem, C: ChatReplier, E: 
             Effect::PublishEvent { event } => {
                 self.events.publish(&SlaEventDocumentV1::of(event)).await
             }
+            Effect::WriteBackBreach {
+                clock,
+                due,
+                breached_at,
+                context,
+            } => {
+                let breach = BreachNote {
+                    clock: *clock,
+                    due: *due,
+                    breached_at: *breached_at,
+                };
+                self.tickets.write_back_breach(&breach, context).await
+            }
         }
     }
 }
@@ -96,6 +109,9 @@ pub fn describe(effect: &Effect) -> String {
             format!("open a ticket (tags {})", ticket.tags.join(", "))
         }
         Effect::PublishEvent { event } => format!("publish event: {}", event.kind),
+        Effect::WriteBackBreach { clock, .. } => {
+            format!("write the {clock} breach back into the ticket")
+        }
     }
 }
 

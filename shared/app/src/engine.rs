@@ -13,8 +13,8 @@ use crate::deliver::{Deliver, describe, describe_timer};
 use crate::ports::metrics::ClockSnapshot;
 use crate::ports::{
     CaseStore, CaseWrite, Clock, Delivered, DeliveryOutcome, Destination, NewOutboxItem,
-    NotifyError, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry, TimelineKind,
-    Timers,
+    NoSystemOfRecord, NotifyError, OutboxItem, Quarantine, StoreError, StoredCase, SystemOfRecord,
+    TimelineEntry, TimelineKind, Timers,
 };
 use domain::Timestamp;
 use domain::case::{
@@ -29,9 +29,10 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 mod alert_updates;
+mod enrichment;
+mod metrics;
 mod rejected;
 mod sla_events;
-mod metrics;
 pub use alert_updates::AlertUpdateOutcome;
 use sla_events::add_sla_events;
 
@@ -193,6 +194,8 @@ pub struct Engine<S, T, D> {
     settings: EngineSettings,
     wake: Option<DeliveryWake>,
     metrics: Arc<dyn crate::ports::Metrics>,
+    /// Asked between parsing and deciding for what a payload lacks (`engine/enrichment.rs`).
+    records: Arc<dyn SystemOfRecord>,
 }
 
 impl<S, T, D> std::fmt::Debug for Engine<S, T, D> {
@@ -220,7 +223,15 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
             settings: EngineSettings::default(),
             wake: None,
             metrics: Arc::new(crate::ports::NoMetrics),
+            records: Arc::new(NoSystemOfRecord),
         }
+    }
+
+    /// Ask `records` (the Zendesk and Intercom APIs) for what the payloads lack: adoption of
+    /// tickets first seen late, comment authors, Enterprise from the account.
+    pub fn with_system_of_record(mut self, records: Arc<dyn SystemOfRecord>) -> Self {
+        self.records = records;
+        self
     }
 
     pub fn with_settings(mut self, settings: EngineSettings) -> Self {
@@ -258,9 +269,19 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         let case_id = &event.case_id;
         // No separate "seen?" read: the commit records the event id under a condition and
         // reports a duplicate, so an event costs one read and one write.
+        // Looked up once, on the first round: a retry after a conflict reuses the answers (an
+        // adoption is ignored by the machine once another writer created the case).
+        let mut enriched: Option<CaseEvent> = None;
         for _ in 0..self.settings.max_conflict_retries {
             let stored = self.load(case_id).await?;
             let now = self.clock.now();
+            let event = match &enriched {
+                Some(event) => event,
+                None => enriched.insert(
+                    enrichment::enrich(&*self.records, &self.policy, event, stored.is_some()).await,
+                ),
+            };
+            let created = stored.is_none();
             let expected_version = stored.as_ref().map(|s| s.version);
             let previous_timers = stored
                 .as_ref()
@@ -292,6 +313,9 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
                     change: event.change.clone(),
                 },
             }];
+            if created {
+                timeline.extend(enrichment::adoption_timeline(&decision.case, now));
+            }
             let deliveries = decision.effects.len();
             let effects = deliveries + decision.timers.len();
             let clocks_decided = clocks_before.decided(&decision.case, now);

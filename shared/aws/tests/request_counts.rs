@@ -83,6 +83,8 @@ fn ticket(event_id: &str, change: Change, priority: Priority, occurred_at: Times
             status: Status::Open,
             assignee: None,
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         },
     }
 }

@@ -42,6 +42,8 @@ fn event(change: Change, occurred_at: Timestamp, id: &str) -> CaseEvent {
             status: Status::Open,
             assignee: Some("agent".into()),
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         },
     }
 }

@@ -46,6 +46,8 @@ fn facts(channel: Channel, priority: Priority, received: Timestamp) -> CaseFacts
         status: Status::Open,
         assignee: None,
         first_response_at: None,
+        adoption: None,
+        references: Default::default(),
     }
 }
 

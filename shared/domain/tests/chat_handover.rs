@@ -37,6 +37,8 @@ fn opened(policy: &Policy, email: Option<&str>) -> Case {
             status: Status::Open,
             assignee: None,
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         },
     };
     decide(

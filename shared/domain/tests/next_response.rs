@@ -77,6 +77,8 @@ fn run_with(policy: &Policy, steps: &[Step]) -> Run {
         status: Status::Open,
         assignee: Some("agent-1".into()),
         first_response_at: None,
+        adoption: None,
+        references: Default::default(),
     };
     let event = |n: usize, change: Change, at: Timestamp| CaseEvent {
         case_id: id.clone(),

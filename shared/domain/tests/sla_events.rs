@@ -39,6 +39,8 @@ fn opened() -> Case {
             status: Status::Open,
             assignee: None,
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         },
     };
     decide(

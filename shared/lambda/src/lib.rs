@@ -330,13 +330,19 @@ pub fn engine_from(
             SesMailer::not_configured(ses)
         }
     };
+    let records = Arc::new(notify::SystemsOfRecord::from_configs(
+        function.notifiers.zendesk.clone(),
+        function.intercom_chat.api.clone(),
+        notify::http_client()?,
+    ));
     let chat = IntercomChatReplies::new(function.intercom_chat, notify::http_client()?);
     let mailer = mailer.with_language(policy.chat.language);
     let notifiers = function.notifiers.notifiers(mailer)?.with_chat(chat);
     let metrics = Arc::new(emf::EmfMetrics::stdout(Arc::clone(&clock)));
     Ok(Engine::new(policy, store, timers, notifiers, clock)
         .with_settings(function.engine)
-        .with_metrics(metrics))
+        .with_metrics(metrics)
+        .with_system_of_record(records))
 }
 
 #[cfg(test)]

@@ -75,6 +75,8 @@ fn case(policy: &Policy, index: usize, received: Timestamp, rng: &mut SplitMix64
         status: Status::Open,
         assignee: None,
         first_response_at: None,
+        adoption: None,
+        references: Default::default(),
     };
     let id = CaseId::parse(&format!("zendesk-{index}")).unwrap();
     let opened = event(&id, 1, Change::Opened, received, &facts);

@@ -246,6 +246,11 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         );
     }
     let webhooks = settings.webhooks(&policy);
+    let records = Arc::new(notify::SystemsOfRecord::from_configs(
+        settings.notifiers.zendesk.clone(),
+        settings.intercom_chat.api.clone(),
+        notify::http_client()?,
+    ));
     let notifiers = settings
         .notifiers
         .notifiers(settings.mailer.with_language(policy.chat.language))?
@@ -287,7 +292,8 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, StartError> 
         Engine::new(policy, Arc::clone(&store), timers.clone(), notifiers, clock)
             .with_settings(engine_settings)
             .with_delivery_wake(wakers.as_engine_wake())
-            .with_metrics(metrics),
+            .with_metrics(metrics)
+            .with_system_of_record(records),
     );
     let state = Arc::new(AppState {
         engine: Arc::clone(&engine),

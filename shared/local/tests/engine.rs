@@ -47,6 +47,8 @@ fn ticket_opened(id: &str, event_id: &str) -> CaseEvent {
             status: Status::Open,
             assignee: None,
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         },
     }
 }

@@ -51,6 +51,8 @@ fn event(
             status: Status::Open,
             assignee: None,
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         },
     }
 }

@@ -6,6 +6,8 @@
 //!   nothing); [`chat_fallback_email`] renders the customer e-mail for any mailer.
 //! - [`IntercomApi`] reads a chat contact's attributes and companies and replies in a chat.
 //! - [`ZendeskApi`] opens a ticket for a case exactly once (the Zendesk Support API).
+//! - [`SystemsOfRecord`] is the engine's `SystemOfRecord` port over both APIs: lookups bounded
+//!   by a timeout, read lookups cached.
 //!
 //! Each call retries temporary failures itself ([`RetryPolicy`]) and then reports
 //! [`NotifyError::Retryable`](app::ports::NotifyError) or `Permanent`; the engine keeps a
@@ -24,6 +26,7 @@ mod events_webhook;
 mod http;
 mod intercom;
 mod pagerduty;
+mod records;
 mod retry;
 mod slack;
 mod smtp;
@@ -50,11 +53,13 @@ pub use intercom::{
 pub use pagerduty::{
     DEFAULT_EVENTS_URL, EVENTS_URL_VAR, PagerDutyClient, PagerDutyConfig, ROUTING_KEY_VAR,
 };
+pub use records::{DEFAULT_LOOKUP_TIMEOUT, SystemsOfRecord};
 pub use retry::RetryPolicy;
 pub use slack::{SlackConfig, SlackWebhook, WEBHOOK_URL_VAR, slack_message};
 pub use smtp::{LocalMailer, SMTP_FROM_VAR, SMTP_URL_VAR, SmtpMailer};
 pub use wiring::{NotifierError, NotifierSettings, ZendeskTickets};
 pub use zendesk::{
-    API_EMAIL_VAR, API_TOKEN_VAR, API_URL_VAR, DEFAULT_CACHE_TTL, NewTicket, TicketMetrics,
-    TicketRef, ZendeskApi, ZendeskApiConfig, voicemail_ticket, zendesk_base_url,
+    API_EMAIL_VAR, API_TOKEN_VAR, API_URL_VAR, DEFAULT_CACHE_TTL, MinutesPair, NewTicket,
+    TicketMetrics, TicketRef, ZendeskApi, ZendeskApiConfig, breach_note, voicemail_ticket,
+    zendesk_base_url,
 };

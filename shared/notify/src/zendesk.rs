@@ -16,8 +16,8 @@
 
 use crate::http::{self, JsonApi};
 use crate::retry::RetryPolicy;
-use app::ports::{Delivered, NotifyError, TicketSystem};
-use domain::case::{AlertContext, TicketRequest, UNKNOWN_NUMBER};
+use app::ports::{BreachNote, Delivered, NotifyError, TicketSystem};
+use domain::case::{AlertContext, BREACH_TAG, TicketRequest, TimerKind, UNKNOWN_NUMBER};
 use env_config::{ConfigError, Secret};
 use jiff::Timestamp;
 use reqwest::{Method, Url};
@@ -159,6 +159,18 @@ pub struct TicketMetrics {
     pub solved_at: Option<Timestamp>,
     #[serde(default)]
     pub latest_comment_added_at: Option<Timestamp>,
+    /// Minutes from the ticket's creation to its first agent reply (`null` before one).
+    #[serde(default)]
+    pub reply_time_in_minutes: Option<MinutesPair>,
+}
+
+/// A duration in minutes, on the calendar and within business hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct MinutesPair {
+    #[serde(default)]
+    pub calendar: Option<u64>,
+    #[serde(default)]
+    pub business: Option<u64>,
 }
 
 /// The Zendesk Support API client (built once, sharing the process's HTTP client).
@@ -431,6 +443,56 @@ impl TicketSystem for ZendeskApi {
         };
         Ok(Delivered::Sent { detail })
     }
+
+    async fn write_back_breach(
+        &self,
+        breach: &BreachNote,
+        context: &AlertContext,
+    ) -> Result<Delivered, NotifyError> {
+        // Our tickets' cases are `zendesk-<ticket id>`; other cases have no ticket to write to.
+        let Some(ticket_id) = context
+            .case_id
+            .as_str()
+            .strip_prefix("zendesk-")
+            .and_then(|id| id.parse::<u64>().ok())
+        else {
+            return Ok(Delivered::NotConfigured);
+        };
+        let tags = [BREACH_TAG.to_owned()];
+        self.add_internal_note(ticket_id, &breach_note(breach), &tags)
+            .await?;
+        Ok(Delivered::Sent {
+            detail: format!("internal note and tag {BREACH_TAG} on Zendesk ticket {ticket_id}"),
+        })
+    }
+}
+
+/// The internal note of a breach: which clock, when it was due, how late it was found.
+pub fn breach_note(breach: &BreachNote) -> String {
+    let clock = match breach.clock {
+        TimerKind::Dispatch => "dispatch (assignment to an agent)",
+        TimerKind::FirstResponse => "first response",
+        TimerKind::FirstResponseWarning => "first response warning",
+        TimerKind::ChatFallback => "chat fallback",
+        TimerKind::NextResponse => "next response (the answer to the customer's follow-up)",
+        TimerKind::NextResponseWarning => "next response warning",
+    };
+    let late_minutes = breach
+        .breached_at
+        .duration_since(breach.due)
+        .as_secs()
+        .max(0)
+        / 60;
+    let late = match (late_minutes / 60, late_minutes % 60) {
+        (0, minutes) => format!("{minutes} min"),
+        (hours, 0) => format!("{hours} h"),
+        (hours, minutes) => format!("{hours} h {minutes} min"),
+    };
+    format!(
+        "SLA breached: the {clock} was due at {due} and is {late} late (noted at {at}).",
+        due = crate::text::utc(breach.due),
+        at = crate::text::utc(breach.breached_at),
+    )
 }
 
 /// The ticket of a voicemail: subject `Voicemail from <caller> (<m:ss>)`, an internal note
@@ -471,7 +533,7 @@ pub fn voicemail_ticket(ticket: &TicketRequest, context: &AlertContext) -> NewTi
 
 /// Answers remembered for a while, so that busy cases do not spend the API rate limit.
 #[derive(Debug)]
-struct TtlCache<K, V> {
+pub(crate) struct TtlCache<K, V> {
     ttl: Duration,
     entries: Mutex<HashMap<K, (Instant, V)>>,
 }
@@ -480,20 +542,20 @@ impl<K: std::hash::Hash + Eq, V: Clone> TtlCache<K, V> {
     /// Entries beyond this are dropped wholesale: a bound on memory, not an eviction policy.
     const MAX_ENTRIES: usize = 10_000;
 
-    fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration) -> Self {
         Self {
             ttl,
             entries: Mutex::new(HashMap::new()),
         }
     }
 
-    fn get(&self, key: &K) -> Option<V> {
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
         let entries = self.entries.lock().ok()?;
         let (at, value) = entries.get(key)?;
         (at.elapsed() < self.ttl).then(|| value.clone())
     }
 
-    fn put(&self, key: K, value: V) {
+    pub(crate) fn put(&self, key: K, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= Self::MAX_ENTRIES {
                 entries.clear();

@@ -6,7 +6,9 @@
 mod common;
 
 use common::{Request, at, expect_malformed, fixture, intercom, intercom_request, single_event};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
+use domain::case::{
+    CaseEvent, CaseFacts, CaseId, Change, References, RequestFacts, Requester, Status,
+};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use http::Method;
 use providers::{Intake, Rejection};
@@ -104,6 +106,11 @@ fn a_new_conversation_opens_a_chat_case_received_at_its_creation() {
                 status: Status::Open,
                 assignee: None,
                 first_response_at: None,
+                adoption: None,
+                references: References {
+                    contact_ids: vec!["5ba682d23d7cf92bef87bfd5".into()],
+                    ..References::default()
+                },
             },
         }
     );
@@ -140,6 +147,11 @@ fn an_admin_reply_is_the_first_response_at_the_time_of_its_part() {
                 status: Status::Open,
                 assignee: Some("814860".into()),
                 first_response_at: Some(unix(1663597260)),
+                adoption: None,
+                references: References {
+                    contact_ids: vec!["5ba682d23d7cf92bef87bfd4".into()],
+                    ..References::default()
+                },
             },
         }
     );
@@ -434,4 +446,26 @@ fn a_reply_with_no_time_anywhere_is_refused() {
     });
     let reason = expect_malformed(send(body));
     assert!(reason.contains("created_at"), "{reason}");
+}
+
+#[test]
+fn an_admin_reopening_a_conversation_reopens_the_case() {
+    let event = single_event(send(edited("conversation_admin_closed.json", |v| {
+        v["topic"] = json!("conversation.admin.opened");
+        v["data"]["item"]["state"] = json!("open");
+        v["data"]["item"]["open"] = json!(true);
+    })));
+    assert_eq!(event.change, Change::Reopened);
+    assert_eq!(event.snapshot.status, Status::Open);
+    assert_eq!(event.occurred_at, unix(1663598000));
+}
+
+#[test]
+fn snoozing_and_unsnoozing_are_accepted_and_change_nothing_tracked() {
+    for topic in ["conversation.admin.snoozed", "conversation.admin.unsnoozed"] {
+        let event = single_event(send(edited("conversation_admin_assigned.json", |v| {
+            v["topic"] = json!(topic);
+        })));
+        assert_eq!(event.change, Change::Observed, "{topic}");
+    }
 }

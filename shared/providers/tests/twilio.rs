@@ -73,6 +73,8 @@ fn a_completed_recording_is_an_urgent_voicemail_of_its_call_with_a_playable_link
                 status: Status::Open,
                 assignee: None,
                 first_response_at: None,
+                adoption: None,
+                references: Default::default(),
             },
         }
     );

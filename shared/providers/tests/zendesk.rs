@@ -6,7 +6,10 @@
 mod common;
 
 use common::{at, expect_malformed, fixture, single_event, zendesk, zendesk_request};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
+use domain::case::{
+    CaseEvent, CaseFacts, CaseId, Change, CommentAuthor, References, RequestFacts, Requester,
+    Status,
+};
 use domain::policy::{Channel, Labels, Plan, Priority};
 use providers::{Classifier, Intake, Rejection, ZendeskConfig, ZendeskHandler};
 use serde_json::{Value, json};
@@ -58,6 +61,11 @@ fn a_created_ticket_opens_a_case_with_the_full_snapshot() {
                 status: Status::Open,
                 assignee: Some("8447388090494".into()),
                 first_response_at: None,
+                adoption: None,
+                references: References {
+                    organization_id: Some("8447346622462".into()),
+                    ..References::default()
+                },
             },
         }
     );
@@ -503,15 +511,6 @@ fn malformed_event_objects_are_refused() {
             }),
         ),
         (
-            "comment without author",
-            edited("ticket_comment_added.json", |v| {
-                v["event"]["comment"]
-                    .as_object_mut()
-                    .unwrap()
-                    .remove("author");
-            }),
-        ),
-        (
             "is_public as a string",
             edited("ticket_comment_added.json", |v| {
                 v["event"]["comment"]["is_public"] = json!("yes");
@@ -633,4 +632,61 @@ fn a_ticket_we_opened_for_a_voicemail_is_that_voicemails_case() {
             "{other}: {case_id}"
         );
     }
+}
+
+#[test]
+fn a_comment_without_author_details_is_accepted_and_left_for_the_engine_to_look_up() {
+    for (what, edit) in [
+        (
+            "no author",
+            Box::new(|v: &mut Value| {
+                v["event"]["comment"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("author");
+            }) as Box<dyn Fn(&mut Value)>,
+        ),
+        (
+            "an author without is_staff",
+            Box::new(|v: &mut Value| {
+                v["event"]["comment"]["author"] = json!({ "id": "4242" });
+                v["event"]["comment"]["is_public"] = json!(true);
+            }),
+        ),
+    ] {
+        let event = single_event(send(edited("ticket_comment_added.json", |v| edit(v))));
+        assert_eq!(event.change, Change::Observed, "{what}");
+        assert_eq!(event.snapshot.first_response_at, None, "{what}");
+        let author = event
+            .snapshot
+            .references
+            .unknown_comment_author
+            .expect(what);
+        if what == "no author" {
+            assert_eq!(
+                author,
+                CommentAuthor {
+                    id: None,
+                    public: false
+                }
+            );
+        } else {
+            assert_eq!(
+                author,
+                CommentAuthor {
+                    id: Some("4242".into()),
+                    public: true
+                }
+            );
+        }
+    }
+}
+
+#[test]
+fn a_comment_by_the_requester_without_is_staff_is_the_customer_writing() {
+    let event = single_event(send(edited("ticket_comment_added.json", |v| {
+        v["event"]["comment"]["author"] = json!({ "id": "58789189659033" });
+    })));
+    assert_eq!(event.change, Change::CustomerReplied);
+    assert_eq!(event.snapshot.references.unknown_comment_author, None);
 }

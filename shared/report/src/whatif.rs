@@ -145,6 +145,8 @@ pub fn replay(
         status: Status::Open,
         assignee: None,
         first_response_at: None,
+        adoption: None,
+        references: Default::default(),
     };
     let mut case: Option<Case> = None;
     for recorded_event in &recorded.events {

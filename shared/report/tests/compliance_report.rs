@@ -62,6 +62,8 @@ fn case(
         status: Status::Open,
         assignee: None,
         first_response_at: None,
+        adoption: None,
+        references: Default::default(),
     };
     let event = |n: usize, change: Change, at: Timestamp| CaseEvent {
         case_id: id.clone(),

@@ -199,6 +199,8 @@ fn live_case(policy: &Policy) -> Case {
             status: Status::Open,
             assignee: None,
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         },
     };
     let opened = event(0, Change::Opened, received);

@@ -123,6 +123,7 @@ pub fn chat_case() -> Case {
             met_at: Some(t("2026-03-02T09:05:00Z")),
             breached_at: None,
             cancelled_at: None,
+            adopted: None,
         }),
         // breached, then met late
         first_response: ClockState {
@@ -130,6 +131,7 @@ pub fn chat_case() -> Case {
             met_at: Some(t("2026-03-02T09:41:00.123456789Z")),
             breached_at: Some(t("2026-03-02T09:30:00.5Z")),
             cancelled_at: None,
+            adopted: None,
         },
         first_response_warning_at: t("2026-03-02T09:22:30Z"),
         warned_at: Some(t("2026-03-02T09:22:31Z")),
@@ -139,6 +141,7 @@ pub fn chat_case() -> Case {
             met_at: None,
             breached_at: None,
             cancelled_at: Some(t("2026-03-02T09:50:00Z")),
+            adopted: None,
         }),
         next_response: None,
         open_alerts: BTreeSet::from([AlertKey::Chat, AlertKey::FirstResponse]),
@@ -291,6 +294,7 @@ pub fn phone_case() -> Case {
             met_at: None,
             breached_at: None,
             cancelled_at: Some(t("2026-03-07T02:20:00Z")),
+            adopted: None,
         },
         first_response_warning_at: t("2026-03-07T02:32:30Z"),
         warned_at: None,

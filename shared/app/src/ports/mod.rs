@@ -6,6 +6,7 @@ pub mod clock;
 pub mod events;
 pub mod metrics;
 pub mod notify;
+pub mod records;
 pub mod rejected;
 pub mod store;
 pub mod tickets;
@@ -17,11 +18,12 @@ pub use metrics::{GaugeReader, Metrics, NoMetrics, StoreGauges, WebhookOutcome};
 pub use notify::{
     ChatReplier, Delivered, Mailer, NoChatReplies, NotifyError, Pager, SlackNotifier,
 };
+pub use records::{Lookup, LookupError, NoSystemOfRecord, SystemOfRecord, TicketProgress};
 pub use rejected::{MAX_REJECTED_BODY_BYTES, RejectedEvent};
 pub use store::{
     CaseCursor, CasePage, CaseReader, CaseStore, CaseWrite, DeliveryOutcome, DeliveryState,
     Destination, NewOutboxItem, OutboxItem, Quarantine, StoreError, StoredCase, TimelineEntry,
     TimelineKind,
 };
-pub use tickets::{NoTicketSystem, TicketSystem};
+pub use tickets::{BreachNote, NoTicketSystem, TicketSystem};
 pub use timers::{TimerError, Timers};

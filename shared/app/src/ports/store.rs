@@ -147,7 +147,7 @@ impl Destination {
             Effect::Page { .. } | Effect::ResolvePage { .. } => Destination::PagerDuty,
             Effect::NotifySlack { .. } => Destination::Slack,
             Effect::SendEmail { .. } => Destination::Email,
-            Effect::OpenTicket { .. } => Destination::Tickets,
+            Effect::OpenTicket { .. } | Effect::WriteBackBreach { .. } => Destination::Tickets,
             Effect::ReplyInChat { .. } => Destination::Chat,
             Effect::PublishEvent { .. } => Destination::Events,
         }

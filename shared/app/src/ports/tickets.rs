@@ -1,8 +1,17 @@
 //! The ticket system (Zendesk): where a voicemail becomes a ticket that agents answer.
 
 use super::notify::{Delivered, NotifyError};
-use domain::case::{AlertContext, TicketRequest};
+use domain::Timestamp;
+use domain::case::{AlertContext, TicketRequest, TimerKind};
 use std::future::Future;
+
+/// A breach to write back into the case's ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreachNote {
+    pub clock: TimerKind,
+    pub due: Timestamp,
+    pub breached_at: Timestamp,
+}
 
 pub trait TicketSystem: Send + Sync + 'static {
     /// Open the case's ticket exactly once: the ticket's `external_id` is the case id, and an
@@ -13,6 +22,16 @@ pub trait TicketSystem: Send + Sync + 'static {
         ticket: &TicketRequest,
         context: &AlertContext,
     ) -> impl Future<Output = Result<Delivered, NotifyError>> + Send;
+
+    /// Add an internal note about the breach and the tag `sla_breached` to the case's ticket.
+    /// `NotConfigured` when no API is set up (the default), or the case has no ticket there.
+    fn write_back_breach(
+        &self,
+        _breach: &BreachNote,
+        _context: &AlertContext,
+    ) -> impl Future<Output = Result<Delivered, NotifyError>> + Send {
+        async { Ok(Delivered::NotConfigured) }
+    }
 }
 
 /// No ticket system: every ticket is recorded as not sent (tests, and runtimes without one).
@@ -41,6 +60,17 @@ impl<T: TicketSystem> TicketSystem for Option<T> {
             None => Ok(Delivered::NotConfigured),
         }
     }
+
+    async fn write_back_breach(
+        &self,
+        breach: &BreachNote,
+        context: &AlertContext,
+    ) -> Result<Delivered, NotifyError> {
+        match self {
+            Some(system) => system.write_back_breach(breach, context).await,
+            None => Ok(Delivered::NotConfigured),
+        }
+    }
 }
 
 impl<T: TicketSystem> TicketSystem for std::sync::Arc<T> {
@@ -50,5 +80,13 @@ impl<T: TicketSystem> TicketSystem for std::sync::Arc<T> {
         context: &AlertContext,
     ) -> impl Future<Output = Result<Delivered, NotifyError>> + Send {
         T::open_ticket(self, ticket, context)
+    }
+
+    fn write_back_breach(
+        &self,
+        breach: &BreachNote,
+        context: &AlertContext,
+    ) -> impl Future<Output = Result<Delivered, NotifyError>> + Send {
+        T::write_back_breach(self, breach, context)
     }
 }

@@ -6,8 +6,8 @@ use super::names::{
 };
 use domain::Timestamp;
 use domain::case::{
-    AlertResponse, Case, CaseId, ClockState, FieldTimes, NextResponse, RequestFacts, Requester,
-    Voicemail,
+    AdoptedOutcome, AlertResponse, Case, CaseId, ClockState, FieldTimes, NextResponse,
+    RequestFacts, Requester, Voicemail,
 };
 use domain::policy::Labels;
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,36 @@ pub struct StoredClockV1 {
     pub breached_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<Timestamp>,
+    /// Absent in documents written before adoption: `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<StoredAdoptedOutcomeV1>,
+}
+
+/// `domain::case::AdoptedOutcome`, spelled out here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoredAdoptedOutcomeV1 {
+    #[serde(rename = "outcome_unknown")]
+    OutcomeUnknown,
+    #[serde(rename = "met_before_first_seen")]
+    MetBeforeFirstSeen,
+}
+
+impl From<AdoptedOutcome> for StoredAdoptedOutcomeV1 {
+    fn from(outcome: AdoptedOutcome) -> Self {
+        match outcome {
+            AdoptedOutcome::OutcomeUnknown => Self::OutcomeUnknown,
+            AdoptedOutcome::MetBeforeFirstSeen => Self::MetBeforeFirstSeen,
+        }
+    }
+}
+
+impl From<StoredAdoptedOutcomeV1> for AdoptedOutcome {
+    fn from(outcome: StoredAdoptedOutcomeV1) -> Self {
+        match outcome {
+            StoredAdoptedOutcomeV1::OutcomeUnknown => Self::OutcomeUnknown,
+            StoredAdoptedOutcomeV1::MetBeforeFirstSeen => Self::MetBeforeFirstSeen,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -268,6 +298,7 @@ impl From<&ClockState> for StoredClockV1 {
             met_at: clock.met_at,
             breached_at: clock.breached_at,
             cancelled_at: clock.cancelled_at,
+            adopted: clock.adopted.map(StoredAdoptedOutcomeV1::from),
         }
     }
 }
@@ -279,6 +310,7 @@ impl From<StoredClockV1> for ClockState {
             met_at: clock.met_at,
             breached_at: clock.breached_at,
             cancelled_at: clock.cancelled_at,
+            adopted: clock.adopted.map(AdoptedOutcome::from),
         }
     }
 }

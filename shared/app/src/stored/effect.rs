@@ -2,7 +2,9 @@
 
 use super::StoredError;
 use super::case::{StoredRequestV1, case_id};
-use super::names::{StoredAlertKey, StoredEmailKind, StoredSeverity, StoredSlackKind};
+use super::names::{
+    StoredAlertKey, StoredEmailKind, StoredSeverity, StoredSlackKind, StoredTimerKind,
+};
 use crate::sla_event_document::SlaEventDocumentV1;
 use domain::Timestamp;
 use domain::case::{AlertContext, Effect, TicketRequest};
@@ -54,6 +56,13 @@ pub enum StoredEffectKindV1 {
     #[serde(rename = "reply_in_chat")]
     ReplyInChat {
         text: String,
+        context: StoredAlertContextV1,
+    },
+    #[serde(rename = "write_back_breach")]
+    WriteBackBreach {
+        clock: StoredTimerKind,
+        due: Timestamp,
+        breached_at: Timestamp,
         context: StoredAlertContextV1,
     },
     #[serde(rename = "open_ticket")]
@@ -126,6 +135,17 @@ impl From<&Effect> for StoredEffectV1 {
             Effect::PublishEvent { event } => StoredEffectKindV1::PublishEvent {
                 event: SlaEventDocumentV1::of(event),
             },
+            Effect::WriteBackBreach {
+                clock,
+                due,
+                breached_at,
+                context,
+            } => StoredEffectKindV1::WriteBackBreach {
+                clock: (*clock).into(),
+                due: *due,
+                breached_at: *breached_at,
+                context: context.into(),
+            },
         };
         Self {
             schema: super::SCHEMA,
@@ -169,6 +189,58 @@ impl StoredEffectV1 {
             StoredEffectKindV1::PublishEvent { event } => Effect::PublishEvent {
                 event: event.into_domain()?,
             },
+            StoredEffectKindV1::WriteBackBreach {
+                clock,
+                due,
+                breached_at,
+                context,
+            } => Effect::WriteBackBreach {
+                clock: clock.into(),
+                due,
+                breached_at,
+                context: context.into_domain()?,
+            },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use domain::case::{CaseId, RequestFacts, TimerKind};
+    use domain::policy::{Channel, Labels, Plan, Priority};
+
+    #[test]
+    fn a_breach_write_back_is_stored_under_its_own_name_and_loads_as_it_was() {
+        let at = |text: &str| text.parse::<Timestamp>().unwrap();
+        let effect = Effect::WriteBackBreach {
+            clock: TimerKind::FirstResponse,
+            due: at("2026-03-02T10:00:00Z"),
+            breached_at: at("2026-03-02T11:12:00Z"),
+            context: AlertContext {
+                case_id: CaseId::parse("zendesk-5158").unwrap(),
+                request: RequestFacts {
+                    channel: Channel::Ticket,
+                    plan: Plan::Enterprise,
+                    priority: Priority::Urgent,
+                    received: at("2026-03-02T09:00:00Z"),
+                    labels: Labels::default(),
+                    subject: None,
+                    requester: None,
+                    link: None,
+                    voicemail: None,
+                },
+                dispatch_due: None,
+                first_response_due: at("2026-03-02T10:00:00Z"),
+                out_of_hours: false,
+            },
+        };
+        let json = serde_json::to_value(StoredEffectV1::from(&effect)).unwrap();
+        assert_eq!(json["effect"], "write_back_breach");
+        assert_eq!(json["clock"], "first_response");
+        assert_eq!(json["due"], "2026-03-02T10:00:00Z");
+        let loaded: StoredEffectV1 = serde_json::from_value(json).unwrap();
+        assert_eq!(loaded.into_domain().unwrap(), effect);
     }
 }

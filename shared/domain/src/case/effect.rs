@@ -226,6 +226,15 @@ pub enum Effect {
     PublishEvent {
         event: SlaEvent,
     },
+    /// Tell the ticket (Zendesk) that one of its clocks was breached: an internal note naming
+    /// the clock, its due time and how late it is, and the tag `sla_breached`, so that agents
+    /// see it in their views. Decided at every breach of a ticket's clock.
+    WriteBackBreach {
+        clock: TimerKind,
+        due: Timestamp,
+        breached_at: Timestamp,
+        context: AlertContext,
+    },
 }
 
 /// The ticket the state machine asks for, in the policy's terms; the adapter renders it.
@@ -260,6 +269,7 @@ impl Effect {
             Effect::ReplyInChat { .. } => format!("{case}/chat_reply/fallback"),
             Effect::OpenTicket { .. } => format!("{case}/ticket"),
             Effect::PublishEvent { event } => format!("{case}/event/{}", event.happening()),
+            Effect::WriteBackBreach { clock, .. } => format!("{case}/{}/writeback", clock.as_str()),
         }
     }
 
@@ -274,7 +284,8 @@ impl Effect {
             Effect::NotifySlack { .. }
             | Effect::SendEmail { .. }
             | Effect::ReplyInChat { .. }
-            | Effect::OpenTicket { .. } => self.idempotency_key(case),
+            | Effect::OpenTicket { .. }
+            | Effect::WriteBackBreach { .. } => self.idempotency_key(case),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! What the providers tell us, already normalized into domain terms.
 
-use super::{CaseId, Status, TimerKind};
+use super::{Adoption, CaseId, Status, TimerKind};
 use crate::policy::{Channel, Labels, Plan, Priority};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,44 @@ pub struct CaseFacts {
     /// When an agent first answered publicly, if the snapshot already knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_response_at: Option<Timestamp>,
+    /// A ticket first seen through a later event: what the system of record says about its
+    /// progress. Set by the engine, never by a provider (`None` for a case opened normally).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adoption: Option<Adoption>,
+    /// What the payload only refers to, for the engine to look up before deciding.
+    #[serde(default, skip_serializing_if = "References::is_empty")]
+    pub references: References,
+}
+
+/// Ids the payload names without their details (an organization, a comment's author, a chat's
+/// contacts), for the engine's lookups in the systems of record. The machine never reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct References {
+    /// Zendesk: the ticket's organization, whose tags may make it Enterprise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// Zendesk: a comment whose event did not say whether its author is staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_comment_author: Option<CommentAuthor>,
+    /// Intercom: the conversation's contacts, whose (and whose companies') attributes may make
+    /// it Enterprise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact_ids: Vec<String>,
+}
+
+impl References {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// The author of a comment, by id, and whether the comment is public.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentAuthor {
+    /// `None` when the event names no author at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub public: bool,
 }
 
 /// The change one event reports.

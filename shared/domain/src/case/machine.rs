@@ -54,7 +54,7 @@ pub fn decide(
         }
         (Some(case), _) => (case, Vec::new(), false),
         (None, Input::Event(event)) => {
-            let (case, effects) = open_case(policy, event)?;
+            let (case, effects) = open_case(policy, event, now)?;
             (case, effects, true)
         }
         (None, Input::TimerFired(_) | Input::Sweep | Input::OfferDelivered) => {
@@ -91,7 +91,11 @@ pub fn decide(
     })
 }
 
-fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), DecideError> {
+fn open_case(
+    policy: &Policy,
+    event: &CaseEvent,
+    now: Timestamp,
+) -> Result<(Case, Vec<Effect>), DecideError> {
     let facts = &event.snapshot;
     let mut request_facts = facts.request.clone();
     if request_facts.channel == Channel::Phone {
@@ -124,6 +128,16 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         last_event_at: applied_at,
     };
     let mut effects = Vec::new();
+    // Adoption first: a deadline met or past before the first sight must not page below.
+    if let Some(adoption) = &facts.adoption {
+        let adopted = super::adoption::adopt(&mut case, adoption, now);
+        if let Some(at) = adopted.dispatch_met_at {
+            meet_dispatch(&mut case, at, &mut effects);
+        }
+        if let Some(at) = adopted.first_response_met_at {
+            meet_first_response(&mut case, at, &mut effects);
+        }
+    }
     match facts.request.channel {
         Channel::Phone => phone::open(policy, &mut case, event, &mut effects),
         Channel::Chat => {
@@ -135,7 +149,10 @@ fn open_case(policy: &Policy, event: &CaseEvent) -> Result<(Case, Vec<Effect>), 
         }
         Channel::Ticket => {}
     }
-    if case.out_of_hours && facts.request.channel != Channel::Phone {
+    if case.out_of_hours
+        && facts.request.channel != Channel::Phone
+        && case.first_response.is_pending()
+    {
         let severity = policy.severity(case.request.priority);
         page(&mut case, AlertKey::OutOfHours, severity, &mut effects);
     }
@@ -317,13 +334,17 @@ fn breach_due_clocks(policy: &Policy, case: &mut Case, now: Timestamp, effects: 
         .filter(|c| c.is_pending() && c.due <= now)
     {
         clock.breached_at = Some(now);
+        let due = clock.due;
         page(case, AlertKey::Dispatch, severity, effects);
         notify(case, SlackKind::DispatchBreached, effects);
+        super::writeback::breached(case, TimerKind::Dispatch, due, now, effects);
     }
     let first_response = &mut case.first_response;
     if first_response.is_pending() && first_response.due <= now {
         first_response.breached_at = Some(now);
+        let due = first_response.due;
         page(case, AlertKey::FirstResponse, severity, effects);
+        super::writeback::breached(case, TimerKind::FirstResponse, due, now, effects);
     }
     if let Some(clock) = case
         .chat_fallback

@@ -1,6 +1,7 @@
 //! A case: one tracked request (a Zendesk ticket, an Intercom conversation, a voicemail), its
 //! clocks, and the pure state machine that moves it (docs/policy.md sections 4 and 5).
 
+mod adoption;
 mod alert_response;
 mod chat_handover;
 mod effect;
@@ -9,16 +10,22 @@ mod machine;
 mod next_response;
 mod phone;
 mod sla_event;
+mod writeback;
 
+pub use adoption::{AdoptedOutcome, Adoption, MET_BEFORE_FIRST_SEEN, OUTCOME_UNKNOWN, Replied};
 pub use alert_response::{AlertAction, AlertResponse, AlertUpdate, apply_alert_update};
 pub use effect::{
     AlertContext, AlertKey, Effect, EmailKind, SlackKind, TicketRequest, TimerChange, TimerKind,
 };
-pub use event::{CaseEvent, CaseFacts, Change, Input, RequestFacts, Requester, Voicemail};
+pub use event::{
+    CaseEvent, CaseFacts, Change, CommentAuthor, Input, References, RequestFacts, Requester,
+    Voicemail,
+};
 pub use machine::{DecideError, Decision, decide};
 pub use next_response::NextResponse;
 pub use phone::{UNKNOWN_NUMBER, VOICEMAIL_TAG};
 pub use sla_event::{SlaClock, SlaEvent, SlaEventKind, sla_events};
+pub use writeback::BREACH_TAG;
 
 use crate::deadlines::Request;
 use jiff::Timestamp;
@@ -99,6 +106,9 @@ pub struct ClockState {
     pub breached_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<Timestamp>,
+    /// Closed at adoption without a verdict (then `cancelled_at` is the first sight).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<AdoptedOutcome>,
 }
 
 /// How a clock stands, for reports.
@@ -119,6 +129,7 @@ impl ClockState {
             met_at: None,
             breached_at: None,
             cancelled_at: None,
+            adopted: None,
         }
     }
 
@@ -134,6 +145,7 @@ impl ClockState {
         }
         self.met_at = Some(at);
         self.cancelled_at = None;
+        self.adopted = None;
         true
     }
 

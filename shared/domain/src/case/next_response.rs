@@ -54,6 +54,7 @@ impl Case {
                 *alert == AlertKey::NextResponse
             }
             Effect::NotifySlack { message, .. } => *message == SlackKind::NextResponseWarning,
+            Effect::WriteBackBreach { clock, .. } => *clock == super::TimerKind::NextResponse,
             _ => false,
         };
         if of_next_response && round > 1 {
@@ -188,10 +189,12 @@ pub(super) fn evaluate(
     }
     if next.clock.due <= now {
         next.clock.breached_at = Some(now);
+        let due = next.clock.due;
         let severity = policy
             .next_response
             .for_priority(case.request.priority)
             .severity;
+        super::writeback::breached(case, super::TimerKind::NextResponse, due, now, effects);
         page(case, AlertKey::NextResponse, severity, effects);
     } else if next.warned_at.is_none() && next.warning_at <= now {
         next.warned_at = Some(now);

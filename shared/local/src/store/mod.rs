@@ -18,8 +18,8 @@
 
 mod checkpoint;
 mod codec;
-mod rejected;
 mod gauges;
+mod rejected;
 mod schema;
 mod worker;
 

@@ -9,7 +9,9 @@ use crate::config::{self, ConfigError};
 use crate::lenient::Id;
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
 use crate::{Classifier, Webhook, json, signature};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
+use domain::case::{
+    CaseEvent, CaseFacts, CaseId, Change, References, RequestFacts, Requester, Status,
+};
 use domain::policy::{Channel, Plan, Priority};
 use env_config::Secret;
 use http::Method;
@@ -19,6 +21,9 @@ use wire::{Conversation, Notification};
 pub const SIGNATURE_HEADER: &str = "x-hub-signature";
 
 const PROVIDER: &str = "intercom";
+/// Contacts named for lookup, at most; longer ids are not Intercom's.
+const MAX_CONTACTS: usize = 5;
+const MAX_CONTACT_ID_LEN: usize = 64;
 
 /// How to verify Intercom webhooks.
 #[derive(Debug, Clone)]
@@ -160,8 +165,9 @@ impl IntercomHandler {
             Topic::AdminReplied | Topic::UserReplied => part_at.or(notification.created_at),
             Topic::AdminAssigned
             | Topic::AdminClosed
+            | Topic::PriorityUpdated
             | Topic::AdminOpened
-            | Topic::PriorityUpdated => notification
+            | Topic::AdminSnoozed => notification
                 .created_at
                 .or(part_at)
                 .or(conversation.updated_at),
@@ -208,7 +214,11 @@ impl IntercomHandler {
             },
             Topic::UserReplied => Change::CustomerReplied,
             // An admin reopened a closed conversation: a follow-up (docs/policy.md rule 6).
-            Topic::AdminOpened => Change::Reopened,
+            Topic::AdminOpened => {
+                snapshot.status = Status::Open;
+                Change::Reopened
+            }
+            Topic::AdminSnoozed => Change::Observed,
         };
         // Raw strings become domain values here: bounded, so that no case outgrows its item.
         Ok(crate::bounded::event(CaseEvent {
@@ -296,6 +306,18 @@ impl IntercomHandler {
                 .clone()
                 .and_then(Id::into_some),
             first_response_at,
+            adoption: None,
+            references: References {
+                contact_ids: conversation
+                    .contacts
+                    .iter()
+                    .flat_map(|list| list.contacts.iter().flatten())
+                    .filter_map(|contact| contact.id.clone().and_then(Id::into_some))
+                    .filter(|id| id.len() <= MAX_CONTACT_ID_LEN)
+                    .take(MAX_CONTACTS)
+                    .collect(),
+                ..References::default()
+            },
         })
     }
 }
@@ -323,11 +345,14 @@ enum Topic {
     AdminClosed,
     PriorityUpdated,
     UserReplied,
+    /// An admin reopened a closed conversation.
     AdminOpened,
+    /// Snoozed or unsnoozed: nothing we track changes; the snapshot may still create the case.
+    AdminSnoozed,
 }
 
 impl Topic {
-    const ALL: [(Topic, &'static str); 7] = [
+    const ALL: [(Topic, &'static str); 9] = [
         (Topic::UserCreated, "conversation.user.created"),
         (Topic::AdminReplied, "conversation.admin.replied"),
         (Topic::AdminAssigned, "conversation.admin.assigned"),
@@ -335,6 +360,8 @@ impl Topic {
         (Topic::PriorityUpdated, "conversation.priority.updated"),
         (Topic::UserReplied, "conversation.user.replied"),
         (Topic::AdminOpened, "conversation.admin.opened"),
+        (Topic::AdminSnoozed, "conversation.admin.snoozed"),
+        (Topic::AdminSnoozed, "conversation.admin.unsnoozed"),
     ];
 
     fn from_name(name: &str) -> Option<Self> {

@@ -56,6 +56,22 @@ pub(super) struct Conversation {
     pub conversation_parts: Option<PartList>,
     #[serde(default)]
     pub custom_attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The conversation's contacts, by id only: their attributes and companies are looked up.
+    #[serde(default)]
+    pub contacts: Option<ContactList>,
+}
+
+/// `{"type": "contact.list", "contacts": [{"type": "contact", "id": "…"}]}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct ContactList {
+    #[serde(default)]
+    pub contacts: Option<Vec<ContactRef>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ContactRef {
+    #[serde(default)]
+    pub id: Option<Id>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -350,6 +350,8 @@ impl TwilioHandler {
             status: Status::Open,
             assignee: None,
             first_response_at: None,
+            adoption: None,
+            references: Default::default(),
         }
     }
 

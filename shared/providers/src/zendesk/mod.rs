@@ -10,7 +10,10 @@ use crate::config::{self, ConfigError};
 use crate::lenient::Id;
 use crate::request::{DEFAULT_BODY_LIMIT, Intake, RawRequest, Rejection, excerpt};
 use crate::{Classifier, Webhook, json, signature};
-use domain::case::{CaseEvent, CaseFacts, CaseId, Change, RequestFacts, Requester, Status};
+use domain::case::{
+    CaseEvent, CaseFacts, CaseId, Change, CommentAuthor, References, RequestFacts, Requester,
+    Status,
+};
 use domain::policy::{Channel, Priority};
 use env_config::Secret;
 use http::Method;
@@ -23,6 +26,8 @@ pub const TIMESTAMP_HEADER: &str = "x-zendesk-webhook-signature-timestamp";
 
 const PROVIDER: &str = "zendesk";
 const TICKET_EVENT_PREFIX: &str = "zen:event-type:ticket.";
+/// Longer ids are not Zendesk's; they are not looked up.
+const MAX_ID_LEN: usize = 64;
 
 /// How to verify and describe Zendesk webhooks.
 #[derive(Debug, Clone)]
@@ -206,10 +211,15 @@ impl ZendeskHandler {
             TicketEvent::CommentAdded => {
                 let added: CommentAdded = parse_part(envelope.event, "event")?;
                 let comment = added.comment;
-                let author_is_requester = comment.author.id.is_some()
-                    && comment.author.id == detail.requester_id
-                    && !comment.author.is_staff;
-                if author_is_requester && comment.author.name.is_some() {
+                let is_requester =
+                    comment.author.id.is_some() && comment.author.id == detail.requester_id;
+                // The requester is taken for a customer when the event leaves the role out.
+                let is_staff = match comment.author.is_staff {
+                    Some(staff) => Some(staff),
+                    None if is_requester => Some(false),
+                    None => None,
+                };
+                if is_requester && is_staff == Some(false) && comment.author.name.is_some() {
                     snapshot.request.requester = Some(Requester {
                         name: comment.author.name.clone(),
                         email: None,
@@ -219,15 +229,27 @@ impl ZendeskHandler {
                 // first response, also when an agent opens the ticket for a customer. Zendesk
                 // adds it as the ticket is created: `created_at` is that second, truncated.
                 let creating = occurred_at.duration_since(detail.created_at) < CREATING_COMMENT;
-                match (comment.author.is_staff, comment.is_public) {
-                    (true, true) if creating => Change::Observed,
-                    (true, true) => {
+                match (is_staff, comment.is_public) {
+                    (Some(true) | None, _) if creating => Change::Observed,
+                    (Some(true), true) => {
                         // A ticket first heard of through its reply is created answered.
                         snapshot.first_response_at = Some(occurred_at);
                         Change::AgentReplied
                     }
-                    (false, _) => Change::CustomerReplied,
-                    (true, false) => Change::Observed,
+                    (Some(false), _) => Change::CustomerReplied,
+                    (Some(true), false) => Change::Observed,
+                    (None, public) => {
+                        // Not a response until the engine learns the author is an agent.
+                        snapshot.references.unknown_comment_author = Some(CommentAuthor {
+                            id: comment
+                                .author
+                                .id
+                                .and_then(Id::into_some)
+                                .filter(|id| id.len() <= MAX_ID_LEN),
+                            public,
+                        });
+                        Change::Observed
+                    }
                 }
             }
             TicketEvent::StatusChanged => {
@@ -297,6 +319,15 @@ impl ZendeskHandler {
             status: parse_status(detail.status.as_deref(), "detail.status")?,
             assignee: detail.assignee_id.clone().and_then(Id::into_some),
             first_response_at: None,
+            adoption: None,
+            references: References {
+                organization_id: detail
+                    .organization_id
+                    .clone()
+                    .and_then(Id::into_some)
+                    .filter(|id| id.len() <= MAX_ID_LEN),
+                ..References::default()
+            },
         })
     }
 }

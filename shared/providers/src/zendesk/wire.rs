@@ -38,6 +38,9 @@ pub(super) struct TicketDetail {
     pub assignee_id: Option<Id>,
     #[serde(default)]
     pub requester_id: Option<Id>,
+    /// Its tags are not in the event; the engine looks them up.
+    #[serde(default)]
+    pub organization_id: Option<Id>,
     #[serde(default)]
     pub subject: Option<String>,
     #[serde(default)]
@@ -81,14 +84,18 @@ pub(super) struct CommentAdded {
 #[derive(Debug, Deserialize)]
 pub(super) struct Comment {
     pub is_public: bool,
+    /// Missing, or without `is_staff`, in some senders' payloads: then the engine looks the
+    /// author up.
+    #[serde(default)]
     pub author: Author,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(super) struct Author {
     #[serde(default)]
     pub id: Option<Id>,
-    pub is_staff: bool,
+    #[serde(default)]
+    pub is_staff: Option<bool>,
     #[serde(default)]
     pub name: Option<String>,
 }
