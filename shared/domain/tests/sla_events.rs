@@ -54,6 +54,8 @@ fn opened() -> Case {
 }
 
 type Mutation = fn(&mut Case);
+/// A change, and the events it must give.
+type Row = (&'static str, Mutation, &'static [(SlaEventKind, Option<SlaClock>)]);
 
 fn warn(case: &mut Case) {
     case.warned_at = Some(at("2026-12-05T10:20:00Z"));
@@ -90,7 +92,7 @@ fn nothing(_: &mut Case) {}
 
 #[test]
 fn each_change_of_a_known_case_gives_its_events_once() {
-    let table: &[(&str, Mutation, &[(SlaEventKind, Option<SlaClock>)])] = &[
+    let table: &[Row] = &[
         ("nothing changed", nothing, &[]),
         (
             "the warning",
