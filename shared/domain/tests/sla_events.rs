@@ -55,7 +55,11 @@ fn opened() -> Case {
 
 type Mutation = fn(&mut Case);
 /// A change, and the events it must give.
-type Row = (&'static str, Mutation, &'static [(SlaEventKind, Option<SlaClock>)]);
+type Row = (
+    &'static str,
+    Mutation,
+    &'static [(SlaEventKind, Option<SlaClock>)],
+);
 
 fn warn(case: &mut Case) {
     case.warned_at = Some(at("2026-12-05T10:20:00Z"));

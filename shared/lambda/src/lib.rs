@@ -19,6 +19,7 @@ pub use settings::{SECRET_ID_SUFFIX, SecretSpec, Settings};
 
 use app::ports::{Clock, SystemClock};
 use app::{Engine, EngineSettings, Notifiers};
+use aws::events::{EVENT_BUS_VAR, EventBridgePublisher};
 use aws::scheduler::{SchedulerConfig, SchedulerTimers};
 use aws::ses::{SesConfig, SesMailer};
 use aws::store::DynamoStore;
@@ -32,8 +33,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{error, info, warn};
 
-pub type LambdaNotifiers =
-    Notifiers<PagerDutyClient, SlackWebhook, SesMailer, ZendeskTickets, IntercomChatReplies>;
+pub type LambdaNotifiers = Notifiers<
+    PagerDutyClient,
+    SlackWebhook,
+    SesMailer,
+    ZendeskTickets,
+    IntercomChatReplies,
+    Option<EventBridgePublisher>,
+>;
 /// The engine of the functions that deliver (deliver, escalate, sweep).
 pub type LambdaEngine = Engine<DynamoStore, SchedulerTimers, LambdaNotifiers>;
 /// The engine of the webhook functions: the store and the timers, no notifier.
@@ -162,7 +169,7 @@ pub struct StartedWebhook {
 /// Load the SDK configuration, the settings with the function's own secrets only, the policy,
 /// and build the store and the timers: a webhook stores and answers, it never sends.
 pub async fn start_webhook(own_secrets: &[SecretSpec]) -> Result<StartedWebhook, InitError> {
-    let sdk = aws::config::load_sdk_config().await;
+    let sdk = aws::config::lambda_sdk_config();
     let env = Settings::from_env();
     let settings = env.clone().resolve_secrets(&sdk, own_secrets).await?;
     let function = WebhookSettings::read(&settings)?;
@@ -196,7 +203,7 @@ impl WebhookSettings {
             policy_file: settings
                 .get(POLICY_FILE_VAR)
                 .map(|file| policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref())),
-            engine: EngineSettings::from_lookup(&lookup).map_err(InitError::config("engine"))?,
+            engine: engine_settings(settings)?,
         })
     }
 }
@@ -247,6 +254,10 @@ pub struct FunctionSettings {
     /// `DELIVERY_FIRST_RETRY_SECONDS`, `DELIVERY_MAX_RETRY_SECONDS`, `RETRY_AFTER_CAP_SECONDS`,
     /// `DELIVERY_MAX_AGE_HOURS`; the defaults where unset.
     pub engine: EngineSettings,
+    /// `EVENT_BUS_NAME` (with `PUBLIC_BASE_URL` for the case links): where SLA events go.
+    pub event_bus: Option<String>,
+    /// `PUBLIC_BASE_URL`: the deployment's address, for links to case pages.
+    pub public_base_url: Option<String>,
 }
 
 impl FunctionSettings {
@@ -257,6 +268,8 @@ impl FunctionSettings {
             scheduler: SchedulerConfig::from_lookup(&lookup)
                 .map_err(InitError::config("scheduler"))?,
             ses: SesConfig::from_lookup(&lookup).map_err(InitError::config("ses"))?,
+            event_bus: settings.get(EVENT_BUS_VAR),
+            public_base_url: settings.get("PUBLIC_BASE_URL"),
             notifiers: NotifierSettings::from_lookup(&lookup)
                 .map_err(InitError::config("notify"))?,
             intercom_chat: IntercomChatSettings::from_lookup(&lookup)
@@ -264,9 +277,18 @@ impl FunctionSettings {
             policy_file: settings
                 .get(POLICY_FILE_VAR)
                 .map(|file| policy_path(&file, settings.get("LAMBDA_TASK_ROOT").as_deref())),
-            engine: EngineSettings::from_lookup(&lookup).map_err(InitError::config("engine"))?,
+            engine: engine_settings(settings)?,
         })
     }
+}
+
+/// The engine's settings; SLA events are decided (in every function, so the webhooks' decisions
+/// carry theirs too) when `EVENT_BUS_NAME` names a bus to publish them to.
+fn engine_settings(settings: &Settings) -> Result<EngineSettings, InitError> {
+    let mut engine =
+        EngineSettings::from_lookup(&settings.lookup()).map_err(InitError::config("engine"))?;
+    engine.publish_sla_events = settings.get(EVENT_BUS_VAR).is_some();
+    Ok(engine)
 }
 
 /// `policy_file::default_policy()` unless `POLICY_FILE` names a file packaged with the function.
@@ -337,7 +359,18 @@ pub fn engine_from(
     ));
     let chat = IntercomChatReplies::new(function.intercom_chat, notify::http_client()?);
     let mailer = mailer.with_language(policy.chat.language);
-    let notifiers = function.notifiers.notifiers(mailer)?.with_chat(chat);
+    let events = function.event_bus.map(|bus| {
+        EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(sdk),
+            bus,
+            function.public_base_url,
+        )
+    });
+    let notifiers = function
+        .notifiers
+        .notifiers(mailer)?
+        .with_chat(chat)
+        .with_events(events);
     let metrics = Arc::new(emf::EmfMetrics::stdout(Arc::clone(&clock)));
     Ok(Engine::new(policy, store, timers, notifiers, clock)
         .with_settings(function.engine)

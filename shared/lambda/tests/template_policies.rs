@@ -25,7 +25,7 @@ const STAR_RESOURCE_EXCEPTIONS: &[(&str, &str)] = &[
     ),
     // Metrics are not resources; restrict with a cloudwatch:namespace condition instead.
     ("cloudwatch:PutMetricData", "CloudWatch metrics have no ARN"),
-    // The optional case-events pipe (CaseEventsPipeRole) lists the table's streams to find the
+    // The deliver function's stream (DeliverRole) lists the table's streams to find the
     // current one; ListStreams takes no resource, so a stream ARN there would match nothing.
     (
         "dynamodb:ListStreams",
@@ -470,42 +470,34 @@ fn properties<'a>(template: &'a Value, name: &str) -> &'a Value {
 }
 
 #[test]
-fn the_pipe_lists_streams_on_every_resource_in_a_statement_of_its_own() {
+fn only_the_delivering_functions_may_put_sla_events_and_only_on_the_stack_s_bus() {
     let template = template();
-    let mut found = Vec::new();
-    statements(resource(&template, "CaseEventsPipeRole"), "", &mut found);
-    let list_streams: Vec<&Value> = found
-        .iter()
-        .map(|(_, statement)| statement)
-        .filter(|statement| format!("{:?}", get(statement, "Action")).contains("ListStreams"))
-        .collect();
-    assert_eq!(list_streams.len(), 1, "{list_streams:?}");
-    let statement = list_streams[0];
+    for function in [
+        "ZendeskWebhookFunction",
+        "IntercomWebhookFunction",
+        "VoicemailWebhookFunction",
+        "PagerDutyWebhookFunction",
+    ] {
+        let role = role_of(&template, function);
+        assert!(
+            !action_names(&template, &role).contains("events:PutEvents"),
+            "{function} may put events"
+        );
+    }
+    let policy = properties(&template, "SlaEventsPolicy");
+    let statement = &get(get(policy, "PolicyDocument").unwrap(), "Statement")
+        .and_then(Value::as_sequence)
+        .unwrap()[0];
     assert_eq!(
         get(statement, "Action").and_then(Value::as_str),
-        Some("dynamodb:ListStreams"),
-        "alone in its statement"
+        Some("events:PutEvents")
     );
     assert_eq!(
-        get(statement, "Resource").and_then(Value::as_str),
-        Some("*")
-    );
-    assert!(
-        STAR_RESOURCE_EXCEPTIONS
-            .iter()
-            .any(|(action, reason)| *action == "dynamodb:ListStreams" && !reason.is_empty())
-    );
-    // The stream actions that do take a resource stay on the stream.
-    let on_stream = found
-        .iter()
-        .map(|(_, statement)| statement)
-        .find(|statement| format!("{:?}", get(statement, "Action")).contains("GetRecords"))
-        .unwrap();
-    assert_eq!(
-        get(on_stream, "Resource")
-            .and_then(|r| tagged(r, "GetAtt"))
-            .and_then(Value::as_str),
-        Some("CasesTable.StreamArn")
+        format!("{:?}", get(statement, "Resource").unwrap()),
+        format!(
+            "{:?}",
+            serde_yaml_ng::from_str::<Value>("!GetAtt SlaEventBus.Arn").unwrap()
+        )
     );
 }
 
@@ -929,7 +921,7 @@ fn each_role_allows_exactly_the_actions_of_the_ports_its_function_builds() {
             "DeliverFunction",
             set(&[
                 &STORE,
-                &["ses:SendEmail"],
+                &["ses:SendEmail", "events:PutEvents"],
                 &LOGS_AND_SECRETS,
                 &STREAM,
                 &["sqs:SendMessage"],
@@ -940,7 +932,7 @@ fn each_role_allows_exactly_the_actions_of_the_ports_its_function_builds() {
             set(&[
                 &STORE,
                 &TIMERS,
-                &["ses:SendEmail"],
+                &["ses:SendEmail", "events:PutEvents"],
                 &LOGS_AND_SECRETS,
                 &["sqs:SendMessage"],
             ]),
@@ -950,7 +942,7 @@ fn each_role_allows_exactly_the_actions_of_the_ports_its_function_builds() {
             set(&[
                 &STORE,
                 &TIMERS,
-                &["ses:SendEmail"],
+                &["ses:SendEmail", "events:PutEvents"],
                 &LOGS_AND_SECRETS,
                 &["sqs:SendMessage"],
             ]),
