@@ -106,6 +106,11 @@ async fn a_customer_comment_on_an_old_answered_ticket_pages_nothing_after_readin
     assert!(pages.is_empty(), "{pages:?}");
     let case = app.case("zendesk-6001").await;
     assert_eq!(case["clocks"]["first_response"]["state"], "met", "{case}");
+    // The customer's comment after the agents' replies is a follow-up: its clock runs.
+    assert_eq!(
+        case["clocks"]["next_response"]["state"], "pending",
+        "{case}"
+    );
     app.shutdown().await;
 }
 

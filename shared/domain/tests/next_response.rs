@@ -391,9 +391,11 @@ fn every_round_pages_under_the_same_dedup_key_with_outbox_keys_of_its_own() {
         keys,
         [
             "zendesk-77/slack/next_response_warning",
+            "zendesk-77/next_response/writeback",
             "zendesk-77/next_response/trigger",
             "zendesk-77/next_response/resolve",
             "zendesk-77/slack/next_response_warning/2",
+            "zendesk-77/next_response/writeback/2",
             "zendesk-77/next_response/trigger/2",
             "zendesk-77/next_response/resolve/2",
         ]

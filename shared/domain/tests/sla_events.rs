@@ -4,7 +4,7 @@
 
 use domain::case::{
     AlertKey, AlertResponse, Case, CaseEvent, CaseFacts, CaseId, Change, ClockState, Input,
-    RequestFacts, SlaClock, SlaEventKind, Status, decide, sla_events,
+    NextResponse, RequestFacts, SlaClock, SlaEventKind, Status, decide, sla_events,
 };
 use domain::jiff::Timestamp;
 use domain::policy::{Channel, Labels, Plan, Priority};
@@ -242,4 +242,36 @@ fn a_clock_that_is_new_and_already_met_is_met_at_once() {
         (events[0].kind, events[0].clock),
         (SlaEventKind::SlaMet, Some(SlaClock::Dispatch))
     );
+}
+
+#[test]
+fn a_new_follow_up_round_is_a_new_clock_whatever_the_last_round_came_to() {
+    let round = |number: u32, due: &str| NextResponse {
+        round: number,
+        started_at: at("2026-12-05T12:00:00Z"),
+        clock: ClockState::new(at(due)),
+        warning_at: at("2026-12-05T12:20:00Z"),
+        warned_at: None,
+    };
+    let mut before = opened();
+    let mut first = round(1, "2026-12-05T12:30:00Z");
+    first.clock.breached_at = Some(at("2026-12-05T12:30:00Z"));
+    first.clock.met_at = Some(at("2026-12-05T12:40:00Z"));
+    before.next_response = Some(first);
+    let mut after = before.clone();
+    after.next_response = Some(round(2, "2026-12-05T14:30:00Z"));
+
+    assert!(sla_events(Some(&before), &after).is_empty());
+
+    let mut answered = after.clone();
+    if let Some(next) = &mut answered.next_response {
+        next.clock.met_at = Some(at("2026-12-05T14:00:00Z"));
+    }
+    let events = sla_events(Some(&after), &answered);
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].kind, events[0].clock),
+        (SlaEventKind::SlaMet, Some(SlaClock::NextResponse))
+    );
+    assert_eq!(events[0].due, Some(at("2026-12-05T14:30:00Z")));
 }

@@ -67,6 +67,10 @@ pub fn decide(
         Input::Event(event) => {
             if !created {
                 apply(policy, &mut case, event, &mut effects)?;
+            } else if event.change == Change::CustomerReplied {
+                // A ticket first seen through a customer's follow-up, adopted as answered
+                // before: the follow-up waits for its answer like any other.
+                next_response::customer_replied(policy, &mut case, event.occurred_at)?;
             }
             case.last_event_at = case.last_event_at.max(event.occurred_at);
         }
