@@ -78,6 +78,6 @@ if [ -d functions ]; then
   for f in "${functions[@]}"; do
     bytes=$(stat -c %s "${CARGO_TARGET_DIR:-target}/lambda/$f")
     printf '%-18s %10d bytes\n' "$f" "$bytes"
-    [ "$bytes" -le 10000000 ] || { echo "$f is larger than 10 MB" >&2; exit 1; }
+    [ "$bytes" -le 8000000 ] || { echo "$f is larger than 8,000,000 bytes" >&2; exit 1; }
   done
 fi

@@ -118,6 +118,7 @@ async fn an_unanswered_follow_up_pages_once_under_next_response_and_the_agents_r
             "schedule next_response_warning timer at 2026-12-01T12:00:00Z",
             "schedule next_response timer at 2026-12-01T13:00:00Z",
             "tell Slack: next_response_warning",
+            "write the next_response breach back into the ticket",
             "page on-call: next_response (error)",
             "resolve page: next_response",
         ],

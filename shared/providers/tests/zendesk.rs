@@ -654,7 +654,13 @@ fn a_comment_without_author_details_is_accepted_and_left_for_the_engine_to_look_
             }),
         ),
     ] {
-        let event = single_event(send(edited("ticket_comment_added.json", |v| edit(v))));
+        // A later comment: the one that creates the ticket is never a response, so never
+        // looked up.
+        let later = |v: &mut Value| {
+            v["detail"]["created_at"] = json!("2025-06-01T09:00:00Z");
+            edit(v);
+        };
+        let event = single_event(send(edited("ticket_comment_added.json", later)));
         assert_eq!(event.change, Change::Observed, "{what}");
         assert_eq!(event.snapshot.first_response_at, None, "{what}");
         let author = event

@@ -96,25 +96,35 @@ pub struct ClockDecided {
 /// outcome in it. Copies of three small values: cheap enough for every decision.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ClockSnapshot {
-    clocks: [Option<ClockState>; 3],
+    clocks: [Option<ClockState>; 4],
+    /// The follow-up round: a new round is a new next-response clock.
+    round: Option<u32>,
 }
 
-const CLOCKS: [TimerKind; 3] = [
+const CLOCKS: [TimerKind; 4] = [
     TimerKind::Dispatch,
     TimerKind::FirstResponse,
     TimerKind::ChatFallback,
+    TimerKind::NextResponse,
 ];
+
+fn round(case: &Case) -> Option<u32> {
+    case.next_response.as_ref().map(|next| next.round)
+}
 
 impl ClockSnapshot {
     /// The clocks of `case`, or none for a new case.
     pub fn of(case: Option<&Case>) -> Self {
-        let mut clocks = [None; 3];
+        let mut clocks = [None; 4];
         if let Some(case) = case {
             for (slot, kind) in clocks.iter_mut().zip(CLOCKS) {
                 *slot = case.clock(kind).copied();
             }
         }
-        Self { clocks }
+        Self {
+            clocks,
+            round: case.and_then(round),
+        }
     }
 
     /// The clocks whose status moved to met, met late or breached between this snapshot and
@@ -125,7 +135,11 @@ impl ClockSnapshot {
             let Some(clock) = after.clock(kind) else {
                 continue;
             };
-            let was = before.map_or(ClockStatus::Pending, |b| b.status());
+            let new_round = kind == TimerKind::NextResponse && self.round != round(after);
+            let was = match before {
+                Some(before) if !new_round => before.status(),
+                _ => ClockStatus::Pending,
+            };
             let outcome = match clock.status() {
                 status if status == was => continue,
                 ClockStatus::Met => ClockOutcome::Met,
