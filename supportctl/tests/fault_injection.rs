@@ -391,6 +391,67 @@ async fn a_2000_event_run_killed_at_random_points_stores_each_accepted_event_onc
     assert_eq!(triggered_keys, decided_keys);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_deadline_that_falls_due_while_the_destinations_are_down_and_the_server_is_killed_is_decided_within_two_seconds()
+ {
+    // PagerDuty throttles every event with Retry-After: 30, and Slack never answers.
+    let pagerduty = FaultySink::pagerduty().await;
+    let slack = FaultySink::slack().await;
+    pagerduty.set_schedule(|_, _| Fault::Throttle {
+        retry_after_secs: 30,
+    });
+    slack.set_schedule(|_, _| Fault::Hang);
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start_server(data.path(), &pagerduty, &slack).await;
+    let client = reqwest::Client::new();
+
+    // Enterprise urgent tickets (24x7, first response within 30 minutes) created so that their
+    // first-response deadlines fall due two per second from 6 s to 15 s from now.
+    let start = Timestamp::now();
+    let mut case_ids = Vec::new();
+    for n in 0..20_i64 {
+        let created = start
+            .checked_sub(SignedDuration::from_mins(30))
+            .and_then(|t| t.checked_add(SignedDuration::from_secs(6 + n / 2)))
+            .unwrap();
+        let mut ticket = Ticket::new(&format!("{}", 76_000 + n), created, "URGENT");
+        ticket.tags.push("enterprise".into());
+        post_until_acknowledged(&client, &server.url, &ticket.created()).await;
+        case_ids.push(ticket.case_id());
+    }
+
+    // Killed while the first deadlines are being decided, restarted at once.
+    tokio::time::sleep(Duration::from_secs(8).saturating_sub(elapsed_since(start))).await;
+    server.kill();
+    server.restart().await;
+    tokio::time::sleep(Duration::from_secs(18).saturating_sub(elapsed_since(start))).await;
+
+    let mut worst = SignedDuration::ZERO;
+    for case_id in &case_ids {
+        let case = case_detail(&client, &server.url, case_id).await.unwrap();
+        let clock = &case["clocks"]["first_response"];
+        assert_eq!(clock["state"], "breached", "{case_id}: {clock}");
+        let due: Timestamp = clock["due"].as_str().unwrap().parse().unwrap();
+        let decided: Timestamp = clock["breached_at"].as_str().unwrap().parse().unwrap();
+        let late = decided.duration_since(due);
+        assert!(
+            late >= SignedDuration::ZERO,
+            "{case_id} decided before its due time: {clock}"
+        );
+        worst = worst.max(late);
+    }
+    println!("deadlines decided through a brownout and a SIGKILL: at most {worst:?} late");
+    assert!(
+        worst <= SignedDuration::from_secs(2),
+        "a deadline was decided {worst:?} late\n{}",
+        server.logs()
+    );
+}
+
+fn elapsed_since(start: Timestamp) -> Duration {
+    Timestamp::now().duration_since(start).unsigned_abs()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_crash_no_slack_message_is_accepted_twice_through_a_brownout() {
     let pagerduty = FaultySink::pagerduty().await;

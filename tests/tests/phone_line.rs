@@ -28,12 +28,12 @@ async fn zendesk() -> MockServer {
         .mount(&zendesk)
         .await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/search.json"))
+        .and(path("/api/v2/search"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "results": [] })))
         .mount(&zendesk)
         .await;
     Mock::given(method("POST"))
-        .and(path("/api/v2/users/create_or_update.json"))
+        .and(path("/api/v2/users/create_or_update"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "user": { "id": 901 } })))
         .mount(&zendesk)
         .await;

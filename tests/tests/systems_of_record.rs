@@ -73,7 +73,7 @@ async fn pages_for(app: &TestApp, case_id: &str) -> Vec<Value> {
 async fn a_customer_comment_on_an_old_answered_ticket_pages_nothing_after_reading_its_metrics() {
     let zendesk = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets/6001/metrics.json"))
+        .and(path("/api/v2/tickets/6001/metrics"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "ticket_metric": {
                 "ticket_id": 6001,
@@ -98,7 +98,7 @@ async fn a_customer_comment_on_an_old_answered_ticket_pages_nothing_after_readin
 
     let requests = zendesk.received_requests().await.unwrap();
     assert_eq!(
-        requests_to(&requests, "/api/v2/tickets/6001/metrics.json"),
+        requests_to(&requests, "/api/v2/tickets/6001/metrics"),
         1,
         "{requests:?}"
     );
@@ -118,7 +118,7 @@ async fn a_customer_comment_on_an_old_answered_ticket_pages_nothing_after_readin
 async fn an_old_ticket_that_was_never_answered_still_pages() {
     let zendesk = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets/6002/metrics.json"))
+        .and(path("/api/v2/tickets/6002/metrics"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "ticket_metric": { "replies": 0, "reply_time_in_minutes": { "calendar": null } }
         })))
@@ -168,7 +168,7 @@ async fn without_api_credentials_an_old_ticket_first_seen_pages_nothing_and_says
 async fn a_comment_without_author_details_is_accepted_and_its_author_looked_up() {
     let zendesk = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/users/900.json"))
+        .and(path("/api/v2/users/900"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({ "user": { "id": 900, "role": "agent" } })),
@@ -191,7 +191,7 @@ async fn a_comment_without_author_details_is_accepted_and_its_author_looked_up()
     let case = app.case("zendesk-6004").await;
     assert_eq!(case["clocks"]["first_response"]["state"], "met", "{case}");
     let requests = zendesk.received_requests().await.unwrap();
-    assert_eq!(requests_to(&requests, "/api/v2/users/900.json"), 1);
+    assert_eq!(requests_to(&requests, "/api/v2/users/900"), 1);
     app.shutdown().await;
 }
 
@@ -221,7 +221,7 @@ async fn without_the_api_a_comment_without_author_details_gets_2xx_and_is_no_res
 async fn a_ticket_of_an_enterprise_organization_is_on_the_24x7_plan() {
     let zendesk = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/organizations/8447346622462.json"))
+        .and(path("/api/v2/organizations/8447346622462"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "organization": { "id": 8447346622462_u64, "tags": ["enterprise"] }
         })))
@@ -300,7 +300,7 @@ async fn an_unanswered_chat_from_an_enterprise_company_is_on_the_24x7_plan_and_g
 async fn an_overdue_enterprise_ticket_gets_an_internal_note_and_the_breach_tag_in_zendesk() {
     let zendesk = MockServer::start().await;
     Mock::given(method("PUT"))
-        .and(path("/api/v2/tickets/6007.json"))
+        .and(path("/api/v2/tickets/6007"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "ticket": { "id": 6007 } })))
         .mount(&zendesk)
         .await;
@@ -335,7 +335,7 @@ async fn an_overdue_enterprise_ticket_gets_an_internal_note_and_the_breach_tag_i
         requests
             .iter()
             .filter(|r| r.method.as_str() == "PUT")
-            .all(|r| r.url.path() == "/api/v2/tickets/6007.json"),
+            .all(|r| r.url.path() == "/api/v2/tickets/6007"),
         "{requests:?}"
     );
     app.shutdown().await;
@@ -345,7 +345,7 @@ async fn an_overdue_enterprise_ticket_gets_an_internal_note_and_the_breach_tag_i
 async fn a_failing_metrics_lookup_loses_no_event_and_pages_nothing_for_the_past() {
     let zendesk = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets/6008/metrics.json"))
+        .and(path("/api/v2/tickets/6008/metrics"))
         .respond_with(ResponseTemplate::new(503))
         .mount(&zendesk)
         .await;
@@ -358,7 +358,7 @@ async fn a_failing_metrics_lookup_loses_no_event_and_pages_nothing_for_the_past(
 
     let requests = zendesk.received_requests().await.unwrap();
     assert!(
-        requests_to(&requests, "/api/v2/tickets/6008/metrics.json") >= 1,
+        requests_to(&requests, "/api/v2/tickets/6008/metrics") >= 1,
         "{requests:?}"
     );
     assert!(pages_for(&app, "zendesk-6008").await.is_empty());

@@ -194,18 +194,18 @@ impl ZendeskApi {
         }
     }
 
-    /// The ticket's metrics (`GET /api/v2/tickets/{id}/metrics.json`).
+    /// The ticket's metrics (`GET /api/v2/tickets/{id}/metrics`).
     pub async fn ticket_metrics(&self, ticket_id: u64) -> Result<TicketMetrics, NotifyError> {
         #[derive(Deserialize)]
         struct Answer {
             ticket_metric: TicketMetrics,
         }
-        let path = format!("/api/v2/tickets/{ticket_id}/metrics.json");
+        let path = format!("/api/v2/tickets/{ticket_id}/metrics");
         let answer: Answer = self.call::<(), _>(Method::GET, &path, &[], None).await?;
         Ok(answer.ticket_metric)
     }
 
-    /// An organization's tags (`GET /api/v2/organizations/{id}.json`), cached.
+    /// An organization's tags (`GET /api/v2/organizations/{id}`), cached.
     pub async fn organization_tags(
         &self,
         organization_id: u64,
@@ -222,14 +222,14 @@ impl ZendeskApi {
         struct Answer {
             organization: Organization,
         }
-        let path = format!("/api/v2/organizations/{organization_id}.json");
+        let path = format!("/api/v2/organizations/{organization_id}");
         let answer: Answer = self.call::<(), _>(Method::GET, &path, &[], None).await?;
         self.organization_tags
             .put(organization_id, answer.organization.tags.clone());
         Ok(answer.organization.tags)
     }
 
-    /// Whether a user is staff (role `agent` or `admin`, `GET /api/v2/users/{id}.json`), cached:
+    /// Whether a user is staff (role `agent` or `admin`, `GET /api/v2/users/{id}`), cached:
     /// for comments whose event names the author but not the role.
     pub async fn user_is_staff(&self, user_id: u64) -> Result<bool, NotifyError> {
         if let Some(staff) = self.staff.get(&user_id) {
@@ -243,14 +243,14 @@ impl ZendeskApi {
         struct Answer {
             user: User,
         }
-        let path = format!("/api/v2/users/{user_id}.json");
+        let path = format!("/api/v2/users/{user_id}");
         let answer: Answer = self.call::<(), _>(Method::GET, &path, &[], None).await?;
         let staff = matches!(answer.user.role.as_str(), "agent" | "admin");
         self.staff.put(user_id, staff);
         Ok(staff)
     }
 
-    /// Adds an internal note and tags to a ticket (`PUT /api/v2/tickets/{id}.json` with
+    /// Adds an internal note and tags to a ticket (`PUT /api/v2/tickets/{id}` with
     /// `additional_tags`, which adds to the ticket's tags instead of replacing them).
     pub async fn add_internal_note(
         &self,
@@ -276,7 +276,7 @@ impl ZendeskApi {
                 additional_tags: tags,
             },
         };
-        let path = format!("/api/v2/tickets/{ticket_id}.json");
+        let path = format!("/api/v2/tickets/{ticket_id}");
         let _: serde_json::Value = self.call(Method::PUT, &path, &[], Some(&body)).await?;
         Ok(())
     }
@@ -366,7 +366,7 @@ impl ZendeskApi {
             let found: UserSearch = self
                 .call::<(), _>(
                     Method::GET,
-                    "/api/v2/search.json",
+                    "/api/v2/search",
                     &[("query", query.as_str())],
                     None,
                 )
@@ -388,7 +388,7 @@ impl ZendeskApi {
         let user: UserEnvelopeAnswer = self
             .call(
                 Method::POST,
-                "/api/v2/users/create_or_update.json",
+                "/api/v2/users/create_or_update",
                 &[],
                 Some(&body),
             )

@@ -42,7 +42,7 @@ async fn without_apis_every_lookup_answers_none_and_calls_nothing() {
 async fn ticket_progress_is_read_from_the_ticket_metrics() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets/5158/metrics.json"))
+        .and(path("/api/v2/tickets/5158/metrics"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "ticket_metric": {
                 "ticket_id": 5158,
@@ -71,7 +71,7 @@ async fn ticket_progress_is_read_from_the_ticket_metrics() {
 async fn a_ticket_without_a_reply_has_no_reply_time() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets/7/metrics.json"))
+        .and(path("/api/v2/tickets/7/metrics"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "ticket_metric": { "replies": 0, "reply_time_in_minutes": { "calendar": null, "business": null } }
         })))
@@ -86,7 +86,7 @@ async fn a_ticket_without_a_reply_has_no_reply_time() {
 async fn a_lookup_that_takes_too_long_fails_within_the_timeout() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/users/9.json"))
+        .and(path("/api/v2/users/9"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({ "user": { "role": "agent" } }))
@@ -117,7 +117,7 @@ async fn an_id_that_is_not_a_zendesk_id_is_a_failed_lookup_not_a_request() {
 async fn comment_authors_and_organization_tags_are_looked_up() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/users/31.json"))
+        .and(path("/api/v2/users/31"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({ "user": { "role": "admin" } })),
         )
@@ -125,7 +125,7 @@ async fn comment_authors_and_organization_tags_are_looked_up() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/organizations/44.json"))
+        .and(path("/api/v2/organizations/44"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({ "organization": { "tags": ["enterprise", "dach"] } })),
@@ -184,7 +184,7 @@ async fn a_breach_is_written_back_to_its_zendesk_ticket_as_an_internal_note_and_
     use notify::ZendeskApi;
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
-        .and(path("/api/v2/tickets/5158.json"))
+        .and(path("/api/v2/tickets/5158"))
         .and(wiremock::matchers::body_json(json!({"ticket": {
             "comment": {
                 "body": "SLA breached: the first response was due at 2026-03-02 10:00 UTC and is 1 h 12 min late (noted at 2026-03-02 11:12 UTC).",

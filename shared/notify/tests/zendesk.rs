@@ -60,7 +60,7 @@ async fn a_voicemail_ticket_is_created_internal_with_the_caller_found_by_phone()
     let server = MockServer::start().await;
     no_ticket_yet(&server).await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/search.json"))
+        .and(path("/api/v2/search"))
         .and(query_param("query", "type:user role:end-user phone:4930123456"))
         .and(header("authorization", basic_auth().as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -103,14 +103,14 @@ async fn an_unknown_caller_becomes_an_end_user_keyed_by_the_number() {
     let server = MockServer::start().await;
     no_ticket_yet(&server).await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/search.json"))
+        .and(path("/api/v2/search"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "results": [], "count": 0, "next_page": null, "previous_page": null
         })))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/api/v2/users/create_or_update.json"))
+        .and(path("/api/v2/users/create_or_update"))
         .and(body_json(json!({"user": {
             "name": "Caller +4930123456",
             "phone": "+4930123456",
@@ -250,7 +250,7 @@ async fn ticket_metrics_say_whether_and_when_the_ticket_was_answered_and_assigne
     let server = MockServer::start().await;
     // The documented shape, trimmed to a realistic subset of its fields.
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets/5158/metrics.json"))
+        .and(path("/api/v2/tickets/5158/metrics"))
         .and(header("authorization", basic_auth().as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket_metric": {
             "id": 33, "ticket_id": 5158,
@@ -285,7 +285,7 @@ async fn ticket_metrics_say_whether_and_when_the_ticket_was_answered_and_assigne
 async fn organization_tags_are_read_once_and_then_cached() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/organizations/361.json"))
+        .and(path("/api/v2/organizations/361"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"organization": {
                 "id": 361, "name": "Acme", "tags": ["enterprise", "cluster_c42"],
@@ -309,7 +309,7 @@ async fn agents_and_admins_are_staff_and_end_users_are_not() {
     let server = MockServer::start().await;
     for (id, role) in [(1, "end-user"), (2, "agent"), (3, "admin")] {
         Mock::given(method("GET"))
-            .and(path(format!("/api/v2/users/{id}.json")))
+            .and(path(format!("/api/v2/users/{id}")))
             .respond_with(ResponseTemplate::new(200).set_body_json(
                 json!({"user": {"id": id, "name": "X", "role": role, "email": "x@example.org"}}),
             ))
@@ -332,7 +332,7 @@ async fn agents_and_admins_are_staff_and_end_users_are_not() {
 async fn a_breach_note_is_internal_and_adds_a_tag_without_replacing_the_others() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
-        .and(path("/api/v2/tickets/5158.json"))
+        .and(path("/api/v2/tickets/5158"))
         .and(header("authorization", basic_auth().as_str()))
         .and(body_json(json!({"ticket": {
             "comment": {"body": "First response overdue since 10:00 (12 min late).", "public": false},
@@ -365,7 +365,7 @@ async fn the_ticket_port_opens_the_voicemail_ticket_once_and_reports_its_id() {
         domain::case::CaseId::parse("twilio-CA0123456789abcdef0123456789abcdef").unwrap();
     no_ticket_yet(&server).await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/search.json"))
+        .and(path("/api/v2/search"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "results": [{ "id": 31 }]
         })))
@@ -408,7 +408,7 @@ async fn a_caller_zendesk_cannot_make_a_requester_still_gets_the_ticket() {
     let server = MockServer::start().await;
     no_ticket_yet(&server).await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/search.json"))
+        .and(path("/api/v2/search"))
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({ "error": "Forbidden" })))
         .mount(&server)
         .await;
@@ -495,7 +495,7 @@ async fn a_lookup_zendesk_refuses_does_not_stop_the_ticket() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/search.json"))
+        .and(path("/api/v2/search"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "results": [{ "id": 8 }] })))
         .mount(&server)
         .await;
