@@ -138,9 +138,10 @@ struct Received<'a> {
     body: &'a [u8],
 }
 
-/// Ingest every event of the request; 202 once all are stored, 200 if all were duplicates,
-/// 503/500 when the store failed (the provider retries; dedup makes that harmless), 422 for an
-/// event the engine can never decide (kept for an operator: `GET /api/rejected`).
+/// Ingest every event of the request; 202 once all are stored, 200 if all were duplicates or
+/// deletions of cases never seen, 503/500 when the store failed (the provider retries; dedup
+/// makes that harmless), 422 for an event the engine can never decide (kept for an operator:
+/// `GET /api/rejected`).
 async fn store<S: CaseStore, T: Timers, D: Deliver>(
     engine: &Arc<Engine<S, T, D>>,
     events: &[CaseEvent],
@@ -150,6 +151,7 @@ async fn store<S: CaseStore, T: Timers, D: Deliver>(
     // Per case, how many effects the events put in the outbox.
     let mut applied: Vec<(CaseId, usize)> = Vec::new();
     let mut failure = None;
+    let mut unknown_cases = 0;
     for event in events {
         match engine.ingest(event).await {
             Ok(IngestOutcome::Applied { deliveries, .. }) => {
@@ -159,6 +161,7 @@ async fn store<S: CaseStore, T: Timers, D: Deliver>(
                 }
             }
             Ok(IngestOutcome::Duplicate) => {}
+            Ok(IngestOutcome::UnknownCase) => unknown_cases += 1,
             Err(source @ EngineError::Decide { .. }) => {
                 // Retrying cannot help: answer 4xx so the provider stops, and keep the event
                 // where an operator sees it.
@@ -185,6 +188,10 @@ async fn store<S: CaseStore, T: Timers, D: Deliver>(
     deliver(engine, applied, deliver_in_background).await;
     match failure {
         Some(failure) => stored_reply(events.len(), Err(failure)),
+        None if !any_applied && unknown_cases > 0 => (
+            StatusCode::OK,
+            json!({ "status": "ignored", "reason": "no case is known for this event" }),
+        ),
         None if !any_applied => (
             StatusCode::OK,
             json!({ "status": "duplicate", "events": events.len() }),

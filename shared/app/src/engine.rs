@@ -138,6 +138,9 @@ pub enum IngestOutcome {
     },
     /// This event id was applied before.
     Duplicate,
+    /// An event that only applies to a case we know (a deletion) for a case we never saw:
+    /// nothing to do, nothing recorded.
+    UnknownCase,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,6 +277,10 @@ impl<S: CaseStore, T: Timers, D: Deliver> Engine<S, T, D> {
         let mut enriched: Option<CaseEvent> = None;
         for _ in 0..self.settings.max_conflict_retries {
             let stored = self.load(case_id).await?;
+            if stored.is_none() && event.change.needs_known_case() {
+                info!(case_id = %case_id, event_id = %event.event_id, "event for a case never seen; nothing to do");
+                return Ok(IngestOutcome::UnknownCase);
+            }
             let now = self.clock.now();
             let event = match &enriched {
                 Some(event) => event,

@@ -2,8 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use domain::case::{
-    AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockStatus, Decision, Effect, EmailKind,
-    Input, RequestFacts, Requester, SlackKind, Status, TimerChange, TimerKind, Voicemail, decide,
+    AlertKey, Case, CaseEvent, CaseFacts, CaseId, Change, ClockStatus, DecideError, Decision,
+    Effect, EmailKind, Input, RequestFacts, Requester, SlackKind, Status, TimerChange, TimerKind,
+    Voicemail, decide,
 };
 use domain::jiff::civil::DateTime;
 use domain::jiff::tz::TimeZone;
@@ -446,6 +447,36 @@ fn the_first_response_warning_is_sent_once_at_75_percent() {
     assert_eq!(slack(&effects), vec![SlackKind::FirstResponseWarning]);
     let effects = scenario.timer(TimerKind::FirstResponseWarning, berlin("2026-12-01T12:01"));
     assert!(slack(&effects).is_empty());
+}
+
+#[test]
+fn deleting_a_chat_solves_it_like_closing_it() {
+    let received = berlin("2026-12-01T09:00");
+    let mut scenario = Scenario::new(
+        "intercom-1296",
+        facts(Channel::Chat, Priority::Normal, received),
+    );
+    scenario.happen(Change::Opened, received);
+    let effects = scenario.happen(Change::Deleted, received + minutes(3));
+    assert_eq!(resolves(&effects), vec![AlertKey::Chat]);
+    assert_eq!(scenario.case().status, Status::Solved);
+    assert_eq!(
+        scenario.case().first_response.status(),
+        ClockStatus::Cancelled
+    );
+    assert!(scenario.case().timers.is_empty());
+}
+
+#[test]
+fn a_deletion_never_creates_a_case() {
+    let received = berlin("2026-12-01T09:00");
+    let mut scenario = Scenario::new(
+        "intercom-1297",
+        facts(Channel::Chat, Priority::Normal, received),
+    );
+    let deleted = scenario.event(Change::Deleted, received);
+    let result = decide(&scenario.policy, None, Input::Event(&deleted), received);
+    assert_eq!(result.map(|_| ()), Err(DecideError::UnknownCase));
 }
 
 #[test]

@@ -469,3 +469,35 @@ fn snoozing_and_unsnoozing_are_accepted_and_change_nothing_tracked() {
         assert_eq!(event.change, Change::Observed, "{topic}");
     }
 }
+
+#[test]
+fn a_deleted_conversation_is_a_deletion_of_its_case_at_the_envelope_time() {
+    let event = single_event(send_fixture("conversation_deleted.json"));
+    assert_eq!(event.case_id, conversation("147"));
+    assert_eq!(event.event_id, "notif_cc000000-0000-4000-8000-000000000009");
+    assert_eq!(event.occurred_at, unix(1663598100));
+    assert_eq!(event.change, Change::Deleted);
+    assert!(event.change.needs_known_case());
+    assert_eq!(event.snapshot.status, Status::Solved);
+}
+
+#[test]
+fn a_deletion_must_name_a_conversation() {
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit); 3] = [
+        ("no item", |v| v["data"] = json!({})),
+        ("no id", |v| {
+            v["data"]["item"] = json!({ "type": "conversation" });
+        }),
+        ("a contact", |v| {
+            v["data"]["item"]["type"] = json!("contact");
+        }),
+    ];
+    for (name, edit) in cases {
+        let result = send(edited("conversation_deleted.json", edit));
+        assert!(
+            matches!(result, Err(Rejection::Malformed { .. })),
+            "{name}: {result:?}"
+        );
+    }
+}

@@ -74,6 +74,8 @@ pub enum StoredChangeV1 {
     },
     #[serde(rename = "solved")]
     Solved,
+    #[serde(rename = "deleted")]
+    Deleted,
     #[serde(rename = "reopened")]
     Reopened,
     #[serde(rename = "call_started")]
@@ -106,6 +108,7 @@ impl From<&Change> for StoredChangeV1 {
                 },
             },
             Change::Solved => StoredChangeV1::Solved,
+            Change::Deleted => StoredChangeV1::Deleted,
             Change::Reopened => StoredChangeV1::Reopened,
             Change::CallStarted => StoredChangeV1::CallStarted,
             Change::VoicemailLeft => StoredChangeV1::VoicemailLeft,
@@ -134,6 +137,7 @@ impl From<StoredChangeV1> for Change {
                 },
             },
             StoredChangeV1::Solved => Change::Solved,
+            StoredChangeV1::Deleted => Change::Deleted,
             StoredChangeV1::Reopened => Change::Reopened,
             StoredChangeV1::CallStarted => Change::CallStarted,
             StoredChangeV1::VoicemailLeft => Change::VoicemailLeft,

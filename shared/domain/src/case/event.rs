@@ -49,7 +49,8 @@ pub struct RequestFacts {
 }
 
 /// What the provider's payload says about the request as a whole. Every provider event carries
-/// one, so that the first event we hear of a case can create it, whatever its type.
+/// one, so that the first event we hear of a case can create it, whatever its type (except a
+/// deletion, which names only the case: [`Change::needs_known_case`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseFacts {
     #[serde(flatten)]
@@ -128,6 +129,9 @@ pub enum Change {
         labels: Labels,
     },
     Solved,
+    /// Deleted at the provider, whose payload names only the case (Intercom's
+    /// `conversation.deleted`): it solves a case we know, and cannot create one.
+    Deleted,
     Reopened,
     /// A call reached the support line (Twilio's voice webhook): the case starts, nothing is
     /// said yet. The snapshot's voicemail names the caller and the line called.
@@ -136,6 +140,14 @@ pub enum Change {
     VoicemailLeft,
     /// The call ended without a message (the `<Record>` action or the recording was empty).
     CallMissed,
+}
+
+impl Change {
+    /// A change that only applies to a case we already know: its event carries no facts to
+    /// create one from.
+    pub fn needs_known_case(&self) -> bool {
+        matches!(self, Change::Deleted)
+    }
 }
 
 /// One normalized provider event.

@@ -53,6 +53,9 @@ pub fn decide(
             });
         }
         (Some(case), _) => (case, Vec::new(), false),
+        (None, Input::Event(event)) if event.change.needs_known_case() => {
+            return Err(DecideError::UnknownCase);
+        }
         (None, Input::Event(event)) => {
             let (case, effects) = open_case(policy, event, now)?;
             (case, effects, true)
@@ -238,7 +241,7 @@ fn apply(
                 recompute_deadlines(policy, case)?;
             }
         }
-        Change::Solved => {
+        Change::Solved | Change::Deleted => {
             if at >= case.applied.status && case.status == Status::Open {
                 case.applied.status = at;
                 close(case, at, effects);

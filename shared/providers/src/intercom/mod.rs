@@ -16,11 +16,13 @@ use domain::policy::{Channel, Plan, Priority};
 use env_config::Secret;
 use http::Method;
 use jiff::Timestamp;
-use wire::{Conversation, Notification};
+use wire::{Conversation, DeletedConversation, Notification};
 
 pub const SIGNATURE_HEADER: &str = "x-hub-signature";
 
 const PROVIDER: &str = "intercom";
+/// A deleted conversation: its payload names only the conversation.
+const DELETED_TOPIC: &str = "conversation.deleted";
 /// Contacts named for lookup, at most; longer ids are not Intercom's.
 const MAX_CONTACTS: usize = 5;
 const MAX_CONTACT_ID_LEN: usize = 64;
@@ -104,6 +106,9 @@ impl IntercomHandler {
         let notification: Notification<'_> = json::parse(PROVIDER, "", body)?;
         if notification.topic == "ping" {
             return Ok(Intake::Pong);
+        }
+        if notification.topic == DELETED_TOPIC {
+            return Ok(Intake::Accepted(vec![self.deletion_event(&notification)?]));
         }
         let Some(topic) = Topic::from_name(&notification.topic) else {
             let reason = format!(
@@ -227,6 +232,73 @@ impl IntercomHandler {
             occurred_at,
             change,
             snapshot,
+        }))
+    }
+
+    /// `conversation.deleted`: Intercom sends only the conversation's identifying fields, so
+    /// the event can only solve a case we know ([`Change::Deleted`]). Its snapshot holds what
+    /// the payload says (a chat, deleted, when); the machine does not create a case from it.
+    fn deletion_event(&self, notification: &Notification<'_>) -> Result<CaseEvent, Rejection> {
+        let item = notification
+            .data
+            .as_ref()
+            .and_then(|data| data.item)
+            .ok_or_else(|| missing("data.item"))?;
+        let deleted: DeletedConversation =
+            json::parse(PROVIDER, "data.item", item.get().as_bytes())?;
+        if let Some(kind) = deleted.kind.as_deref().filter(|k| *k != "conversation") {
+            return Err(Rejection::malformed(
+                PROVIDER,
+                format_args!(
+                    "topic {DELETED_TOPIC} carries a {:?}, not a conversation",
+                    excerpt(kind)
+                ),
+            ));
+        }
+        let conversation_id = deleted.id.0.trim();
+        if conversation_id.is_empty() {
+            return Err(missing("data.item.id"));
+        }
+        let case_id = CaseId::for_provider(PROVIDER, conversation_id)
+            .map_err(|error| Rejection::malformed(PROVIDER, error))?;
+        let occurred_at = notification
+            .created_at
+            .ok_or_else(|| missing("created_at"))
+            .and_then(|seconds| unix(seconds, "created_at"))?;
+        let event_id = match notification.id.as_ref().map(|id| id.0.trim()) {
+            Some(id) if !id.is_empty() => id.to_owned(),
+            _ => format!(
+                "derived:{DELETED_TOPIC}:{conversation_id}:{}",
+                occurred_at.as_second()
+            ),
+        };
+        let link = notification
+            .app_id
+            .as_deref()
+            .and_then(|app| inbox_link(app, conversation_id));
+        Ok(crate::bounded::event(CaseEvent {
+            case_id,
+            event_id,
+            occurred_at,
+            change: Change::Deleted,
+            snapshot: CaseFacts {
+                request: RequestFacts {
+                    channel: Channel::Chat,
+                    plan: Plan::Standard,
+                    priority: Priority::Normal,
+                    received: occurred_at,
+                    labels: Default::default(),
+                    subject: None,
+                    requester: None,
+                    link,
+                    voicemail: None,
+                },
+                status: Status::Solved,
+                assignee: None,
+                first_response_at: None,
+                adoption: None,
+                references: References::default(),
+            },
         }))
     }
 

@@ -27,6 +27,15 @@ pub(super) struct Data<'a> {
     pub item: Option<&'a RawValue>,
 }
 
+/// The item of `conversation.deleted`: only the identifying fields (Intercom's webhook
+/// models: "the *.deleted webhook topics send a minimal identification payload").
+#[derive(Debug, Deserialize)]
+pub(super) struct DeletedConversation {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    pub id: Id,
+}
+
 /// The conversation item (schema `conversation`, API 2.x).
 #[derive(Debug, Deserialize)]
 pub(super) struct Conversation {
