@@ -15,9 +15,9 @@
 use app::ports::{CaseStore, Destination, OutboxItem, Timers};
 use app::{Deliver, DeliveryWake, Engine};
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Mutex, Notify, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::warn;
 
@@ -133,6 +133,9 @@ async fn dispatch<S, T, D>(
     // The keys this dispatcher is sending. A lease can look expired while its renewal is not
     // yet due when the clock jumps (a test's manual clock, a corrected system clock); the claim
     // then hands out an item that is still being sent here, and it must not go out twice.
+    // The set stays locked from the claim to the check: a send that finishes meanwhile
+    // (recorded, then removed from the set) would otherwise let its item, claimed while still
+    // pending, go out a second time.
     let sending: Arc<Mutex<HashSet<String>>> = Arc::default();
     loop {
         while in_flight.try_join_next().is_some() {}
@@ -147,9 +150,16 @@ async fn dispatch<S, T, D>(
             },
             _ = shutdown.changed() => continue,
         };
-        match engine.claim_next(destination).await {
+        let mut sending_now = sending.lock().await;
+        let claimed = engine.claim_next(destination).await;
+        let fresh = match &claimed {
+            Ok(Some(item)) => sending_now.insert(item.key.clone()),
+            _ => false,
+        };
+        drop(sending_now);
+        match claimed {
             Ok(Some(item)) => {
-                if !lock(&sending).insert(item.key.clone()) {
+                if !fresh {
                     // Already on its way from here; the claim just renewed its lease.
                     continue;
                 }
@@ -158,7 +168,7 @@ async fn dispatch<S, T, D>(
                 let sending = Arc::clone(&sending);
                 in_flight.spawn(async move {
                     deliver_with_renewal(&engine, &item).await;
-                    lock(&sending).remove(&item.key);
+                    sending.lock().await.remove(&item.key);
                     drop(slot);
                     // The next item of its lane may be ready now.
                     wakers.wake(destination);
@@ -178,12 +188,6 @@ async fn dispatch<S, T, D>(
         }
     }
     in_flight.abort_all();
-}
-
-fn lock(keys: &Mutex<HashSet<String>>) -> std::sync::MutexGuard<'_, HashSet<String>> {
-    // A panic elsewhere cannot leave the set half-changed: insert and remove are atomic.
-    keys.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Deliver one claimed item, renewing its lease every third of the lease while the receiver
