@@ -162,21 +162,11 @@ async fn known_cases() -> TestApp {
     assert_eq!(app.post_zendesk(&created).await.status(), 202);
 
     app.advance_to(berlin("2026-12-01T09:45"));
-    // The breach of zendesk-9001 (due 09:30) pages once the due loop has looked. Delivery is
-    // at least once under one dedup key (the client retries a request whose answer was lost,
-    // which a loaded machine shows now and then), so the outbox holds exactly one page.
+    // The breach of zendesk-9001 (due 09:30) pages once the due loop has looked.
     let pages = app
         .wait_for_pagerduty(1, tests::is_event("trigger", "zendesk-9001/first_response"))
         .await;
-    assert!(!pages.is_empty(), "the breach was not paged");
-    let case = app.case("zendesk-9001").await;
-    let decided_pages: Vec<&Value> = case["effects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|effect| effect["key"] == "zendesk-9001/first_response/trigger")
-        .collect();
-    assert_eq!(decided_pages.len(), 1, "{case}");
+    assert_eq!(pages.len(), 1, "the breach was not paged");
     app
 }
 
