@@ -10,7 +10,7 @@ use domain::jiff::SignedDuration;
 use providers::Secret;
 use serde_json::{Value, json};
 use std::time::Duration;
-use tests::payloads::{Ticket, intercom_conversation};
+use tests::payloads::{Ticket, intercom_conversation, pagerduty_incident, pagerduty_person};
 use tests::server_process::{ServerProcess, free_port};
 use tests::{
     INTERCOM_SECRET, PAGERDUTY_PATH, PAGERDUTY_WEBHOOK_SECRET, ROUTING_KEY, SLACK_PATH,
@@ -122,30 +122,20 @@ async fn start_server(stand_ins: &StandIns, data: &std::path::Path) -> ServerPro
 }
 
 async fn post_zendesk(server: &ServerProcess, event: &Value) -> reqwest::StatusCode {
-    let body = serde_json::to_vec(event).unwrap();
-    let timestamp = Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let signature =
-        providers::zendesk::sign(&Secret::new(ZENDESK_SECRET).unwrap(), &timestamp, &body);
-    reqwest::Client::new()
-        .post(format!("{}/webhooks/zendesk", server.url))
-        .header("Content-Type", "application/json")
-        .header("X-Zendesk-Webhook-Signature", signature)
-        .header("X-Zendesk-Webhook-Signature-Timestamp", timestamp)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
+    tests::signed::zendesk(
+        &reqwest::Client::new(),
+        &server.url,
+        event,
+        Timestamp::now(),
+    )
+    .send()
+    .await
+    .unwrap()
+    .status()
 }
 
 async fn post_intercom(server: &ServerProcess, event: &Value) -> reqwest::StatusCode {
-    let body = serde_json::to_vec(event).unwrap();
-    let signature = providers::intercom::sign(&Secret::new(INTERCOM_SECRET).unwrap(), &body);
-    reqwest::Client::new()
-        .post(format!("{}/webhooks/intercom", server.url))
-        .header("Content-Type", "application/json")
-        .header("X-Hub-Signature", signature)
-        .body(body)
+    tests::signed::intercom(&reqwest::Client::new(), &server.url, event)
         .send()
         .await
         .unwrap()
@@ -200,61 +190,6 @@ fn customer_comment(ticket: &Ticket, at: Timestamp, author: Option<Value>) -> Va
         comment["author"] = author;
     }
     ticket.event("comment_added", at, json!({ "comment": comment }))
-}
-
-fn rfc3339(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
-/// An `incident.acknowledged` webhook in PagerDuty's v3 shape, by a person.
-fn acknowledged(incident_key: &str, created_at: Timestamp, occurred_at: Timestamp) -> Value {
-    json!({
-        "event": {
-            "id": "01DEN3EQUJGCHRQ6YVS4SJ4VBD",
-            "event_type": "incident.acknowledged",
-            "resource_type": "incident",
-            "occurred_at": rfc3339(occurred_at),
-            "agent": {
-                "html_url": "https://acme.pagerduty.com/users/PTUXL6G",
-                "id": "PTUXL6G",
-                "self": "https://api.pagerduty.com/users/PTUXL6G",
-                "summary": "Earline Greenholt",
-                "type": "user_reference"
-            },
-            "client": null,
-            "data": {
-                "id": "Q0RIJJZL24RC6W",
-                "type": "incident",
-                "self": "https://api.pagerduty.com/incidents/Q0RIJJZL24RC6W",
-                "html_url": "https://acme.pagerduty.com/incidents/Q0RIJJZL24RC6W",
-                "number": 2,
-                "status": "acknowledged",
-                "incident_key": incident_key,
-                "created_at": rfc3339(created_at),
-                "title": "First response overdue",
-                "service": {
-                    "html_url": "https://acme.pagerduty.com/services/PF9KMXH",
-                    "id": "PF9KMXH",
-                    "self": "https://api.pagerduty.com/services/PF9KMXH",
-                    "summary": "Support SLA",
-                    "type": "service_reference"
-                },
-                "assignees": [],
-                "escalation_policy": {
-                    "html_url": "https://acme.pagerduty.com/escalation_policies/PUS0KTE",
-                    "id": "PUS0KTE",
-                    "self": "https://api.pagerduty.com/escalation_policies/PUS0KTE",
-                    "summary": "Default",
-                    "type": "escalation_policy_reference"
-                },
-                "teams": [],
-                "priority": null,
-                "urgency": "high",
-                "conference_bridge": null,
-                "resolve_reason": null
-            }
-        }
-    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -374,7 +309,14 @@ async fn an_overdue_enterprise_ticket_is_written_back_and_its_acknowledged_page_
     .await;
     assert!(triggered.is_some(), "{}", server.logs());
 
-    let body = acknowledged(key, now, Timestamp::now());
+    let body = pagerduty_incident(
+        "01DEN3EQUJGCHRQ6YVS4SJ4VBD",
+        "acknowledged",
+        key,
+        now,
+        Timestamp::now(),
+        pagerduty_person(),
+    );
     let bytes = serde_json::to_vec(&body).unwrap();
     let signed =
         providers::pagerduty::sign(&Secret::new(PAGERDUTY_WEBHOOK_SECRET).unwrap(), &bytes);

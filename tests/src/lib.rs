@@ -6,6 +6,7 @@ pub mod faulty_sink;
 pub mod payloads;
 pub mod raw_http;
 pub mod server_process;
+pub mod signed;
 pub mod smtp;
 
 use app::EngineSettings;
@@ -177,29 +178,14 @@ impl TestApp {
     }
 
     pub async fn post_zendesk(&self, body: &serde_json::Value) -> reqwest::Response {
-        let body = serde_json::to_vec(body).unwrap();
-        let timestamp = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let signature =
-            providers::zendesk::sign(&Secret::new(ZENDESK_SECRET).unwrap(), &timestamp, &body);
-        self.http
-            .post(format!("{}/webhooks/zendesk", self.base_url))
-            .header("Content-Type", "application/json")
-            .header("X-Zendesk-Webhook-Signature", signature)
-            .header("X-Zendesk-Webhook-Signature-Timestamp", timestamp)
-            .body(body)
+        signed::zendesk(&self.http, &self.base_url, body, self.now())
             .send()
             .await
             .unwrap()
     }
 
     pub async fn post_intercom(&self, body: &serde_json::Value) -> reqwest::Response {
-        let body = serde_json::to_vec(body).unwrap();
-        let signature = providers::intercom::sign(&Secret::new(INTERCOM_SECRET).unwrap(), &body);
-        self.http
-            .post(format!("{}/webhooks/intercom", self.base_url))
-            .header("Content-Type", "application/json")
-            .header("X-Hub-Signature", signature)
-            .body(body)
+        signed::intercom(&self.http, &self.base_url, body)
             .send()
             .await
             .unwrap()

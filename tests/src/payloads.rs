@@ -239,3 +239,71 @@ pub fn berlin(local: &str) -> Timestamp {
     let local: domain::jiff::civil::DateTime = local.parse().unwrap();
     tz.to_ambiguous_timestamp(local).compatible().unwrap()
 }
+
+fn rfc3339(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// An `incident.<action>` webhook in PagerDuty's documented v3 shape (docs/providers/pagerduty.md),
+/// by `agent`.
+pub fn pagerduty_incident(
+    event_id: &str,
+    action: &str,
+    incident_key: &str,
+    created_at: Timestamp,
+    occurred_at: Timestamp,
+    agent: Value,
+) -> Value {
+    json!({
+        "event": {
+            "id": event_id,
+            "event_type": format!("incident.{action}"),
+            "resource_type": "incident",
+            "occurred_at": rfc3339(occurred_at),
+            "agent": agent,
+            "client": null,
+            "data": {
+                "id": "Q0RIJJZL24RC6W",
+                "type": "incident",
+                "self": "https://api.pagerduty.com/incidents/Q0RIJJZL24RC6W",
+                "html_url": "https://acme.pagerduty.com/incidents/Q0RIJJZL24RC6W",
+                "number": 2,
+                "status": action,
+                "incident_key": incident_key,
+                "created_at": rfc3339(created_at),
+                "title": "Ticket not dispatched",
+                "service": {
+                    "html_url": "https://acme.pagerduty.com/services/PF9KMXH",
+                    "id": "PF9KMXH",
+                    "self": "https://api.pagerduty.com/services/PF9KMXH",
+                    "summary": "Support SLA",
+                    "type": "service_reference"
+                },
+                "assignees": [],
+                "escalation_policy": {
+                    "html_url": "https://acme.pagerduty.com/escalation_policies/PUS0KTE",
+                    "id": "PUS0KTE",
+                    "self": "https://api.pagerduty.com/escalation_policies/PUS0KTE",
+                    "summary": "Default",
+                    "type": "escalation_policy_reference"
+                },
+                "teams": [],
+                "priority": null,
+                "urgency": "high",
+                "conference_bridge": null,
+                "resolve_reason": null
+            }
+        }
+    })
+}
+
+/// The person who acts on an incident, as PagerDuty names them in `event.agent`.
+pub fn pagerduty_person() -> Value {
+    json!({
+        "html_url": "https://acme.pagerduty.com/users/PTUXL6G",
+        "id": "PTUXL6G",
+        "self": "https://api.pagerduty.com/users/PTUXL6G",
+        "summary": "Earline Greenholt",
+        "type": "user_reference"
+    })
+}

@@ -2,77 +2,10 @@
 //! acknowledges or resolves one of our pages, and the case records it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use domain::Timestamp;
 use providers::Secret;
 use serde_json::{Value, json};
-use tests::payloads::{Ticket, berlin};
+use tests::payloads::{Ticket, berlin, pagerduty_incident, pagerduty_person};
 use tests::{PAGERDUTY_WEBHOOK_SECRET, TestApp, is_event, settle};
-
-fn rfc3339(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
-/// An `incident.<action>` webhook in PagerDuty's documented v3 shape (docs/providers/pagerduty.md).
-fn incident_event(
-    event_id: &str,
-    action: &str,
-    incident_key: &str,
-    created_at: Timestamp,
-    occurred_at: Timestamp,
-    agent: Value,
-) -> Value {
-    json!({
-        "event": {
-            "id": event_id,
-            "event_type": format!("incident.{action}"),
-            "resource_type": "incident",
-            "occurred_at": rfc3339(occurred_at),
-            "agent": agent,
-            "client": null,
-            "data": {
-                "id": "Q0RIJJZL24RC6W",
-                "type": "incident",
-                "self": "https://api.pagerduty.com/incidents/Q0RIJJZL24RC6W",
-                "html_url": "https://acme.pagerduty.com/incidents/Q0RIJJZL24RC6W",
-                "number": 2,
-                "status": action,
-                "incident_key": incident_key,
-                "created_at": rfc3339(created_at),
-                "title": "Ticket not dispatched",
-                "service": {
-                    "html_url": "https://acme.pagerduty.com/services/PF9KMXH",
-                    "id": "PF9KMXH",
-                    "self": "https://api.pagerduty.com/services/PF9KMXH",
-                    "summary": "Support SLA",
-                    "type": "service_reference"
-                },
-                "assignees": [],
-                "escalation_policy": {
-                    "html_url": "https://acme.pagerduty.com/escalation_policies/PUS0KTE",
-                    "id": "PUS0KTE",
-                    "self": "https://api.pagerduty.com/escalation_policies/PUS0KTE",
-                    "summary": "Default",
-                    "type": "escalation_policy_reference"
-                },
-                "teams": [],
-                "priority": null,
-                "urgency": "high",
-                "conference_bridge": null,
-                "resolve_reason": null
-            }
-        }
-    })
-}
-
-fn person() -> Value {
-    json!({
-        "html_url": "https://acme.pagerduty.com/users/PTUXL6G",
-        "id": "PTUXL6G",
-        "self": "https://api.pagerduty.com/users/PTUXL6G",
-        "summary": "Earline Greenholt",
-        "type": "user_reference"
-    })
-}
 
 async fn post_pagerduty(
     app: &TestApp,
@@ -114,13 +47,13 @@ async fn an_acknowledgement_shows_on_the_case_even_when_a_stale_signature_comes_
     let ticket = paged_ticket(&app, "7101").await;
     let key = format!("{}/dispatch", ticket.case_id());
     app.advance_to(berlin("2026-12-01T10:07"));
-    let acknowledged = incident_event(
+    let acknowledged = pagerduty_incident(
         "01DEN3EQUJGCHRQ6YVS4SJ4VBD",
         "acknowledged",
         &key,
         berlin("2026-12-01T10:00:05"),
         berlin("2026-12-01T10:06:05"),
-        person(),
+        pagerduty_person(),
     );
 
     let forged = post_pagerduty(&app, "w-1", &acknowledged, Some("v1=00ff")).await;
@@ -163,13 +96,13 @@ async fn a_resolve_by_a_person_closes_the_alert_so_a_late_assignment_sends_no_re
     let mut ticket = paged_ticket(&app, "7102").await;
     let key = format!("{}/dispatch", ticket.case_id());
     app.advance_to(berlin("2026-12-01T10:30"));
-    let resolved = incident_event(
+    let resolved = pagerduty_incident(
         "01DEN3GTWUXUF3KZKOIMMCWX2Y",
         "resolved",
         &key,
         berlin("2026-12-01T10:00:05"),
         berlin("2026-12-01T10:29:00"),
-        person(),
+        pagerduty_person(),
     );
 
     let response = post_pagerduty(&app, "w-2", &resolved, None).await;
@@ -208,13 +141,13 @@ async fn an_incident_that_is_not_ours_is_answered_200_and_changes_nothing() {
         ("w-3", "baf7cf21b1da41b4b0221008339ff357"),
         ("w-4", "zendesk-999999/dispatch"),
     ] {
-        let foreign = incident_event(
+        let foreign = pagerduty_incident(
             "01DEN3J4KPV5OQ3M2W2T3S1ZXA",
             "acknowledged",
             key,
             berlin("2026-12-01T10:00:05"),
             berlin("2026-12-01T10:01:00"),
-            person(),
+            pagerduty_person(),
         );
         let response = post_pagerduty(&app, webhook_id, &foreign, None).await;
         assert_eq!(response.status(), 200, "{key}");
